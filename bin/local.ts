@@ -1,0 +1,21 @@
+/** `npm start`: serves the gateway's API on http://127.0.0.1:$PORT (default 3000). */
+import { localOptionsFromEnv, startLocalServer } from '../lib/local/server.js';
+
+try {
+  const options = localOptionsFromEnv(process.env);
+  const server = await startLocalServer(options);
+  const storage =
+    options.dynamodbEndpoint ?? (options.dataDir === ':memory:' ? 'memory (nothing kept)' : options.dataDir);
+  console.log(`mcp-oauth-gateway listening on ${server.url} (clients stored in ${storage})`);
+  const stop = () => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+} catch (error) {
+  console.error(`mcp-oauth-gateway could not start: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,53 @@
+/**
+ * The admission decision for GET /authorize, made by the redirect-URI authorizer before any
+ * backend runs: the client must be registered and the redirect URI one it registered.
+ * Everything else about the request is the backend's to judge, once the redirect URI is
+ * known to be safe to send errors to.
+ */
+import type { RegisteredClient } from '../store/client-store.js';
+import { REFUSALS, type Refusal } from './authorization-refusal.js';
+import type { MultiValueQuery, SingleValueQuery } from './query.js';
+import { singleValuedQuery } from './query.js';
+import { matchRedirectUri } from './redirect-uri-policy.js';
+
+export type Admission =
+  | { admitted: true; client: RegisteredClient; redirectUri: string }
+  | { admitted: false; refusal: Refusal };
+
+export type ClientLookup = (clientId: string) => Promise<RegisteredClient | undefined>;
+
+/** Flat context values the authorizer hands the integration (API Gateway allows only scalars). */
+export const ADMISSION_CONTEXT_KEYS = {
+  clientId: 'clientId',
+  clientName: 'clientName',
+  redirectUri: 'redirectUri',
+  tokenEndpointAuthMethod: 'tokenEndpointAuthMethod',
+} as const;
+
+export async function admitAuthorizeRequest(
+  multi: MultiValueQuery,
+  single: SingleValueQuery,
+  getClient: ClientLookup,
+): Promise<Admission> {
+  const query = singleValuedQuery(multi, single);
+  if (!query.ok) return { admitted: false, refusal: REFUSALS.repeatedParameter };
+  const clientId = query.params.client_id;
+  if (!clientId) return { admitted: false, refusal: REFUSALS.missingClientId };
+
+  let client: RegisteredClient | undefined;
+  try {
+    client = await getClient(clientId);
+  } catch {
+    // Fail closed on any fault, expected (UnavailableError) or not.
+    return { admitted: false, refusal: REFUSALS.registryUnavailable };
+  }
+  if (!client) return { admitted: false, refusal: REFUSALS.unknownClient };
+
+  const requested = query.params.redirect_uri;
+  const redirectUri = matchRedirectUri(client.redirect_uris, requested);
+  if (!redirectUri) {
+    const refusal = requested === undefined ? REFUSALS.redirectUriRequired : REFUSALS.redirectUriNotRegistered;
+    return { admitted: false, refusal };
+  }
+  return { admitted: true, client, redirectUri };
+}

@@ -1,0 +1,26 @@
+/**
+ * Query parameters as API Gateway REST events carry them. RFC 6749 section 3.1: request
+ * parameters must not appear more than once, and a repeated one is refused outright, since
+ * the gateway's authorizer and a backend could otherwise read different copies.
+ */
+export type MultiValueQuery = Readonly<Record<string, readonly string[] | undefined>> | null | undefined;
+export type SingleValueQuery = Readonly<Record<string, string | undefined>> | null | undefined;
+
+export type QueryResult = { ok: true; params: Record<string, string> } | { ok: false; repeated: string };
+
+/** Flattens the query, refusing any repeated parameter. */
+export function singleValuedQuery(multi: MultiValueQuery, single: SingleValueQuery): QueryResult {
+  const params: Record<string, string> = {};
+  if (multi) {
+    for (const [name, values] of Object.entries(multi)) {
+      if (!values || values.length === 0) continue;
+      if (values.length > 1) return { ok: false, repeated: name };
+      params[name] = values[0];
+    }
+    return { ok: true, params };
+  }
+  for (const [name, value] of Object.entries(single ?? {})) {
+    if (value !== undefined) params[name] = value;
+  }
+  return { ok: true, params };
+}

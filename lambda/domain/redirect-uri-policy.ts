@@ -1,0 +1,158 @@
+/**
+ * The redirect-URI policy, in one place: which URIs a client may register, and whether a
+ * requested redirect_uri matches one it registered. Registration and the /authorize
+ * authorizer both call this module, so what is accepted and what is matched cannot drift.
+ *
+ * URIs are examined as raw text split by RFC 3986 Appendix B. The WHATWG URL parser is
+ * used only as a second opinion on well-formedness: it normalizes (`http://127.1` becomes
+ * `http://127.0.0.1/`), and a normalizing comparison is exactly the leniency RFC 9700 forbids.
+ */
+
+export const REDIRECT_URI_LIMITS = { maxCount: 20, maxLength: 2000 } as const;
+
+/** Hosts for which plain http is allowed and any port matches (RFC 8252 sections 7.3, 8.3). */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '[::1]', 'localhost'];
+
+/** Schemes that can run code or read local data in a browser; never a redirect target. */
+export const DANGEROUS_SCHEMES: readonly string[] = [
+  'javascript',
+  'data',
+  'vbscript',
+  'file',
+  'blob',
+  'about',
+  'filesystem',
+];
+
+export interface RedirectUriPolicy {
+  /** Native apps' private-use schemes (`cursor://`, `com.example.app:/cb`), RFC 8252 7.1. */
+  readonly allowPrivateUseSchemes: boolean;
+  /** When set, every redirect URI's host must be one of these (lower case, `[::1]` bracketed). */
+  readonly allowedHosts?: readonly string[];
+}
+
+export const DEFAULT_REDIRECT_URI_POLICY: RedirectUriPolicy = { allowPrivateUseSchemes: true };
+
+interface UriParts {
+  scheme: string;
+  /** undefined when the URI has no `//authority` part. */
+  authority: string | undefined;
+  path: string;
+  query: string | undefined;
+  fragment: string | undefined;
+}
+
+interface Authority {
+  userinfo: string | undefined;
+  host: string;
+  port: string | undefined;
+}
+
+// RFC 3986 Appendix B, with the scheme made mandatory (we only deal in absolute URIs).
+const URI_PARTS = /^([^:/?#]+):(\/\/([^/?#]*))?([^?#]*)(\?([^#]*))?(#(.*))?$/s;
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+// Characters RFC 3986 allows anywhere in a URI; "%" is checked separately for its two hex digits.
+const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
+const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+const PORT = /^[0-9]*$/;
+
+function splitUri(uri: string): UriParts | undefined {
+  const m = URI_PARTS.exec(uri);
+  if (!m) return undefined;
+  return { scheme: m[1], authority: m[3], path: m[4], query: m[6], fragment: m[8] };
+}
+
+function splitAuthority(authority: string): Authority | undefined {
+  const at = authority.lastIndexOf('@');
+  const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
+  const hostPort = at >= 0 ? authority.slice(at + 1) : authority;
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort);
+  if (!m) return undefined;
+  const port = m[2];
+  if (port !== undefined && !PORT.test(port)) return undefined;
+  return { userinfo, host: m[1], port };
+}
+
+/** Why a URI may not be registered, or undefined when it may. Messages name the rule broken. */
+export function redirectUriProblem(
+  uri: unknown,
+  policy: RedirectUriPolicy = DEFAULT_REDIRECT_URI_POLICY,
+): string | undefined {
+  if (typeof uri !== 'string') return 'must be a string';
+  if (uri.length === 0) return 'must not be empty';
+  if (uri.length > REDIRECT_URI_LIMITS.maxLength) {
+    return `must be at most ${REDIRECT_URI_LIMITS.maxLength} characters`;
+  }
+  if (!URI_CHARACTERS.test(uri) || BAD_PERCENT.test(uri)) {
+    return 'contains characters not allowed in a URI (RFC 3986); percent-encode them';
+  }
+  if (uri.includes('*')) return 'must not contain a wildcard';
+  const parts = splitUri(uri);
+  if (!parts || !SCHEME.test(parts.scheme)) return 'must be an absolute URI with a scheme';
+  if (parts.fragment !== undefined) return 'must not contain a fragment (RFC 6749 section 3.1.2)';
+
+  const scheme = parts.scheme.toLowerCase();
+  if (DANGEROUS_SCHEMES.includes(scheme)) return `must not use the ${scheme}: scheme`;
+
+  const authority = parts.authority === undefined ? undefined : splitAuthority(parts.authority);
+  if (parts.authority !== undefined && !authority) return 'has a malformed host or port';
+  if (authority?.userinfo !== undefined) return 'must not contain user information (user@host)';
+
+  if (scheme === 'https' || scheme === 'http') {
+    if (!authority || authority.host === '') return `must name a host after ${scheme}://`;
+    if (!URL.canParse(uri)) return 'is not a valid URL';
+    if (scheme === 'http' && !LOOPBACK_HOSTS.includes(authority.host)) {
+      return 'may use http only for a loopback host (127.0.0.1, [::1] or localhost); use https';
+    }
+  } else {
+    if (!policy.allowPrivateUseSchemes) {
+      return 'must use https (or http on a loopback host); private-use schemes are disabled';
+    }
+    if (authority === undefined && parts.path === '') return 'must have a path';
+  }
+
+  if (policy.allowedHosts) {
+    const host = authority?.host.toLowerCase();
+    if (!host || !policy.allowedHosts.includes(host)) {
+      return `must use one of the allowed hosts: ${policy.allowedHosts.join(', ')}`;
+    }
+  }
+  return undefined;
+}
+
+function isLoopbackHttp(parts: UriParts, authority: Authority): boolean {
+  return parts.scheme === 'http' && LOOPBACK_HOSTS.includes(authority.host);
+}
+
+/**
+ * RFC 8252 section 7.3: a registered loopback redirect URI matches the same URI on any port.
+ * Everything else (scheme, host, path, query) must be identical as text.
+ */
+function matchesLoopbackOnAnyPort(registered: string, requested: string): boolean {
+  const r = splitUri(registered);
+  const q = splitUri(requested);
+  if (!r || !q || r.authority === undefined || q.authority === undefined) return false;
+  const ra = splitAuthority(r.authority);
+  const qa = splitAuthority(q.authority);
+  if (!ra || !qa || ra.userinfo !== undefined || qa.userinfo !== undefined) return false;
+  if (!isLoopbackHttp(r, ra)) return false;
+  const portIsValid = qa.port === undefined || (qa.port !== '' && Number(qa.port) <= 65535);
+  return (
+    portIsValid &&
+    q.scheme === r.scheme &&
+    qa.host === ra.host &&
+    q.path === r.path &&
+    q.query === r.query &&
+    q.fragment === undefined
+  );
+}
+
+/**
+ * The registered redirect URI that a request's redirect_uri selects, or undefined when none does.
+ * An omitted redirect_uri selects the client's only registered URI, and nothing when it has several.
+ */
+export function matchRedirectUri(registered: readonly string[], requested: string | undefined): string | undefined {
+  if (requested === undefined) return registered.length === 1 ? registered[0] : undefined;
+  if (registered.includes(requested)) return requested;
+  return registered.some((uri) => matchesLoopbackOnAnyPort(uri, requested)) ? requested : undefined;
+}

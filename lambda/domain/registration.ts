@@ -1,0 +1,47 @@
+/**
+ * The registration use case (RFC 7591 section 3): validate, mint credentials, store, answer.
+ * Pure but for its ports: the store and the clock come in as arguments.
+ */
+import type { ClientStore, RegisteredClient } from '../store/client-store.js';
+import { type ClientMetadata, isConfidential, type MetadataResult } from './client-metadata.js';
+import { hashSecret, newClientId, newSecret } from './secrets.js';
+
+/** The RFC 7591 section 3.2.1 client information response. */
+export type ClientInformation = ClientMetadata & {
+  client_id: string;
+  client_id_issued_at: number;
+  client_secret?: string;
+  client_secret_expires_at?: number;
+};
+
+export interface RegistrationDeps {
+  store: ClientStore;
+  validate: (body: unknown) => MetadataResult;
+  now?: () => Date;
+}
+
+export async function registerClient(body: unknown, deps: RegistrationDeps): Promise<ClientInformation> {
+  const result = deps.validate(body);
+  if (!result.ok) throw result.error;
+  const { metadata } = result;
+
+  const issuedAt = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
+  const clientId = newClientId();
+  const secret = isConfidential(metadata) ? newSecret() : undefined;
+  const record: RegisteredClient = {
+    ...metadata,
+    client_id: clientId,
+    client_id_issued_at: issuedAt,
+    ...(secret ? { client_secret_hash: hashSecret(secret) } : {}),
+  };
+  // 128 random bits make a collision practically impossible; the store's conditional
+  // write still guarantees that one could never overwrite an existing client.
+  await deps.store.create(record);
+
+  return {
+    client_id: clientId,
+    client_id_issued_at: issuedAt,
+    ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+    ...metadata,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The middy pipeline every HTTP function shares: Powertools context and metrics, a correlation
+ * id from API Gateway's request id, normalized headers, and one error mapping that turns
+ * whatever went wrong into an OAuth error body. Nothing internal reaches the caller.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { OAuthError } from '../domain/oauth-error.js';
+import { countWithDimension, logger, metrics } from './powertools.js';
+import { oauthErrorResponse } from './responses.js';
+
+export type HttpHandler<TEvent = APIGatewayProxyEvent> = (
+  event: TEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
+
+/** Bodies are capped well below API Gateway's 10 MB; registration metadata is tiny. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+interface PipelineOptions {
+  /** Metric counting refusals, with the OAuth error code as its dimension. */
+  refusalMetric: string;
+}
+
+function correlationIdFromRequest(): middy.MiddlewareObj<APIGatewayProxyEvent> {
+  return {
+    before: ({ event }) => {
+      logger.setCorrelationId(event.requestContext?.requestId);
+    },
+  };
+}
+
+/** Maps any error to an OAuth response; unexpected ones are logged (message and stack only). */
+function oauthErrors(options: PipelineOptions): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    onError: (request) => {
+      const error = toOAuthError(request.error);
+      if (error.status >= 500) {
+        logger.error('request failed', { error: request.error as Error });
+      } else {
+        logger.info('request refused', { error: error.code, description: error.description });
+      }
+      countWithDimension(options.refusalMetric, 'error', error.code);
+      request.response = oauthErrorResponse(error);
+    },
+  };
+}
+
+interface HttpErrorLike {
+  statusCode: number;
+  message: string;
+}
+
+function isHttpError(error: unknown): error is HttpErrorLike {
+  return error instanceof Error && typeof (error as Partial<HttpErrorLike>).statusCode === 'number';
+}
+
+/** Translates middy's body-parser errors; anything unknown becomes a bare server_error. */
+export function toOAuthError(error: unknown): OAuthError {
+  if (error instanceof OAuthError) return error;
+  if (isHttpError(error) && error.statusCode === 415) {
+    // @middy/http-json-body-parser uses 415 both for the media type and for unparseable JSON.
+    return error.message === 'Unsupported Media Type'
+      ? new OAuthError('invalid_request', 'Content-Type must be application/json', 415)
+      : new OAuthError('invalid_client_metadata', 'The request body is not valid JSON.');
+  }
+  return new OAuthError('server_error', 'An unexpected error occurred.');
+}
+
+/** Refuses bodies over the limit (413) and empty ones before any parsing is attempted. */
+function boundedJsonBody(): middy.MiddlewareObj<APIGatewayProxyEvent> {
+  return {
+    before: ({ event }) => {
+      const body = event.body ?? '';
+      const bytes = event.isBase64Encoded ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body);
+      if (bytes > MAX_BODY_BYTES) {
+        throw new OAuthError('invalid_request', `The request body must be at most ${MAX_BODY_BYTES} bytes.`, 413);
+      }
+      if (bytes === 0) throw new OAuthError('invalid_client_metadata', 'The request body is empty.');
+      // Media types are case-insensitive (RFC 9110 8.3.1); the parser's check is not.
+      const contentType = event.headers?.['content-type'];
+      if (contentType) event.headers['content-type'] = contentType.toLowerCase();
+    },
+  };
+}
+
+function pipeline<TEvent extends APIGatewayProxyEvent>(handler: HttpHandler<TEvent>, options: PipelineOptions) {
+  return middy<TEvent, APIGatewayProxyResult>(handler)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .use(correlationIdFromRequest())
+    .use(oauthErrors(options))
+    .use(httpHeaderNormalizer());
+}
+
+/** A handler that takes no body. */
+export function httpFunction(handler: HttpHandler, options: PipelineOptions) {
+  return pipeline(handler, options);
+}
+
+/** A handler whose body is a JSON object; the handler sees it already parsed. */
+export function jsonBodyFunction<TBody>(
+  handler: HttpHandler<Omit<APIGatewayProxyEvent, 'body'> & { body: TBody }>,
+  options: PipelineOptions,
+) {
+  return pipeline(handler as unknown as HttpHandler, options)
+    .use(boundedJsonBody())
+    .use(httpJsonBodyParser());
+}

@@ -1,0 +1,71 @@
+/**
+ * REQUEST authorizer on GET /authorize. Allow only this method for a registered client and
+ * one of its redirect URIs; Deny everything else, including any failure (fail closed).
+ * A Deny carries the OAuth error in its context for the ACCESS_DENIED gateway response.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { ENV, requireEnv } from './config.js';
+import { REFUSAL_CONTEXT_KEYS, REFUSALS, type Refusal } from './domain/authorization-refusal.js';
+import { ADMISSION_CONTEXT_KEYS, admitAuthorizeRequest } from './domain/authorize-admission.js';
+import { countWithDimension, logger, metrics } from './http/powertools.js';
+import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
+
+const store = new DynamoDbClientStore(requireEnv(ENV.tableName));
+
+function policy(effect: 'Allow' | 'Deny', methodArn: string): APIGatewayAuthorizerResult['policyDocument'] {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: methodArn }],
+  };
+}
+
+function deny(methodArn: string, refusal: Refusal): APIGatewayAuthorizerResult {
+  countWithDimension('AuthorizeDecisions', 'decision', `deny_${refusal.error}`);
+  logger.info('authorize request denied', { error: refusal.error, reason: refusal.error_description });
+  return {
+    principalId: 'anonymous',
+    policyDocument: policy('Deny', methodArn),
+    context: {
+      [REFUSAL_CONTEXT_KEYS.error]: refusal.error,
+      [REFUSAL_CONTEXT_KEYS.description]: refusal.error_description,
+    },
+  };
+}
+
+async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  logger.setCorrelationId(event.requestContext?.requestId);
+  const methodArn = event.methodArn;
+  if (event.httpMethod !== 'GET') return deny(methodArn, REFUSALS.malformed);
+  try {
+    const admission = await admitAuthorizeRequest(
+      event.multiValueQueryStringParameters,
+      event.queryStringParameters,
+      (clientId) => store.getById(clientId),
+    );
+    if (!admission.admitted) return deny(methodArn, admission.refusal);
+    const { client, redirectUri } = admission;
+    countWithDimension('AuthorizeDecisions', 'decision', 'allow');
+    logger.info('authorize request allowed', { client_id: client.client_id });
+    return {
+      principalId: client.client_id,
+      // Only this method on this resource: the decision says nothing about any other route.
+      policyDocument: policy('Allow', methodArn),
+      context: {
+        [ADMISSION_CONTEXT_KEYS.clientId]: client.client_id,
+        [ADMISSION_CONTEXT_KEYS.clientName]: client.client_name ?? '',
+        [ADMISSION_CONTEXT_KEYS.redirectUri]: redirectUri,
+        [ADMISSION_CONTEXT_KEYS.tokenEndpointAuthMethod]: client.token_endpoint_auth_method,
+      },
+    };
+  } catch (error) {
+    logger.error('authorizer failed; denying', { error: error as Error });
+    return deny(methodArn, REFUSALS.registryUnavailable);
+  }
+}
+
+export const handler = middy(authorize)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

@@ -1,0 +1,63 @@
+/**
+ * DynamoDB adapter of the ClientStore port: the only code that touches the clients table.
+ * Table faults surface as UnavailableError so that callers answer 503 (or deny) without
+ * leaking SDK details.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { UnavailableError } from '../domain/oauth-error.js';
+import { ClientExistsError, type ClientStore, type RegisteredClient } from './client-store.js';
+
+/** Bounded retries and timeouts: a slow table yields a prompt 503, never a hung request. */
+export function createDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    ...(endpoint ? { endpoint } : {}),
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+  });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+/** The clients table's partition key; the construct and the local server create the table with it. */
+export const CLIENTS_TABLE_KEY = 'client_id';
+
+/** DynamoDB's limit for a partition key value. */
+const MAX_KEY_BYTES = 2048;
+
+export class DynamoDbClientStore implements ClientStore {
+  constructor(
+    private readonly tableName: string,
+    private readonly documentClient: DynamoDBDocumentClient = createDocumentClient(),
+  ) {}
+
+  async create(client: RegisteredClient): Promise<void> {
+    try {
+      await this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: client,
+          ConditionExpression: 'attribute_not_exists(#key)',
+          ExpressionAttributeNames: { '#key': CLIENTS_TABLE_KEY },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ClientExistsError(client.client_id);
+      throw new UnavailableError('The client registry could not be written; try again.');
+    }
+  }
+
+  async getById(clientId: string): Promise<RegisteredClient | undefined> {
+    // A key DynamoDB cannot hold cannot name a stored client; asking would only earn a ValidationException.
+    if (clientId.length === 0 || Buffer.byteLength(clientId) > MAX_KEY_BYTES) return undefined;
+    try {
+      const { Item } = await this.documentClient.send(
+        new GetCommand({ TableName: this.tableName, Key: { [CLIENTS_TABLE_KEY]: clientId }, ConsistentRead: true }),
+      );
+      return Item as RegisteredClient | undefined;
+    } catch {
+      throw new UnavailableError('The client registry could not be read; try again.');
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * API Gateway's own answers (no route, authorizer Deny, missing identity source, throttling,
+ * its own faults), rewritten as OAuth error bodies. The construct installs these as gateway
+ * responses; the local server renders the same templates, so both answer alike.
+ *
+ * One body serves people and programs: JSON with `error` for programs and a full sentence
+ * in `error_description` for a person, which browsers display as text. We do not rely on
+ * API Gateway picking among several templates by Accept header, which it does not document.
+ */
+import { REFUSAL_CONTEXT_KEYS } from '../lambda/domain/authorization-refusal.js';
+
+export type GatewayResponseType =
+  | 'ACCESS_DENIED'
+  | 'UNAUTHORIZED'
+  | 'MISSING_AUTHENTICATION_TOKEN'
+  | 'AUTHORIZER_FAILURE'
+  | 'AUTHORIZER_CONFIGURATION_ERROR'
+  | 'THROTTLED'
+  | 'DEFAULT_4XX'
+  | 'DEFAULT_5XX';
+
+export interface GatewayResponseSpec {
+  readonly type: GatewayResponseType;
+  /** Overrides API Gateway's status for this type; undefined keeps the one it chose. */
+  readonly statusCode?: number;
+  /** application/json body, a Velocity template using $context variables only. */
+  readonly template: string;
+}
+
+/** Headers on every gateway response. nosniff keeps browsers from rendering the JSON as HTML. */
+export const GATEWAY_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+const body = (error: string, description: string) => `{"error":"${error}","error_description":"${description}"}`;
+
+export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
+  {
+    // The authorizer's Deny: its context names the OAuth error and says what was wrong.
+    type: 'ACCESS_DENIED',
+    statusCode: 403,
+    template: body(
+      `$context.authorizer.${REFUSAL_CONTEXT_KEYS.error}`,
+      `$context.authorizer.${REFUSAL_CONTEXT_KEYS.description}`,
+    ),
+  },
+  {
+    // API Gateway refuses before calling the authorizer when an identity source is missing.
+    type: 'UNAUTHORIZED',
+    statusCode: 400,
+    template: body('invalid_request', 'The authorization request has no client_id.'),
+  },
+  {
+    // REST APIs answer an unknown path or method as if a credential were missing.
+    type: 'MISSING_AUTHENTICATION_TOKEN',
+    statusCode: 404,
+    template: body('invalid_request', 'No endpoint answers this method and path.'),
+  },
+  {
+    type: 'AUTHORIZER_FAILURE',
+    statusCode: 503,
+    template: body('temporarily_unavailable', 'The request could not be checked. Try again shortly.'),
+  },
+  {
+    type: 'AUTHORIZER_CONFIGURATION_ERROR',
+    statusCode: 500,
+    template: body('server_error', 'The request could not be checked.'),
+  },
+  {
+    type: 'THROTTLED',
+    statusCode: 429,
+    template: body('temporarily_unavailable', 'Too many requests. Slow down and try again.'),
+  },
+  {
+    type: 'DEFAULT_4XX',
+    template: '{"error":"invalid_request","error_description":$context.error.messageString}',
+  },
+  {
+    type: 'DEFAULT_5XX',
+    template: '{"error":"server_error","error_description":$context.error.messageString}',
+  },
+];
+
+export function gatewayResponse(type: GatewayResponseType): GatewayResponseSpec {
+  const spec =
+    GATEWAY_RESPONSES.find((candidate) => candidate.type === type) ??
+    GATEWAY_RESPONSES.find((candidate) => candidate.type === 'DEFAULT_5XX');
+  if (!spec) throw new Error('DEFAULT_5XX gateway response is not defined');
+  return spec;
+}

@@ -1,0 +1,227 @@
+/**
+ * A local stand-in for the deployed REST API: the same route table, the same handler modules,
+ * the same authorizer semantics (identity sources, Allow/Deny policy, context handed to the
+ * integration, no result caching) and the same gateway responses.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { GATEWAY_RESPONSE_HEADERS, type GatewayResponseType, gatewayResponse } from '../gateway-responses.js';
+import { AUTHORIZERS, FUNCTIONS, type FunctionName, ROUTES, type RouteSpec } from '../routes.js';
+import { authorizerEvent, lambdaContext, proxyEvent, type RawRequest } from './api-gateway-events.js';
+
+type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEvent,
+  context: Context,
+) => Promise<APIGatewayAuthorizerResult>;
+type AnyHandler = ProxyHandler | AuthorizerHandler;
+
+/** API Gateway's payload limit for REST APIs. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  spec: RouteSpec;
+  pattern: RegExp;
+  parameterNames: string[];
+}
+
+function compile(spec: RouteSpec): CompiledRoute {
+  const parameterNames: string[] = [];
+  const segments = spec.path.split('/').map((segment) => {
+    const parameter = /^\{(\w+)\}$/.exec(segment);
+    if (!parameter) return segment.replace(/[.*+?^$()|[\]{}\\]/g, '\\$&');
+    parameterNames.push(parameter[1]);
+    return '([^/]+)';
+  });
+  return { spec, pattern: new RegExp(`^${segments.join('/')}$`), parameterNames };
+}
+
+export interface GatewayReply {
+  statusCode: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/** Renders a gateway response template the way API Gateway does for the variables we use. */
+export function renderGatewayResponse(
+  type: GatewayResponseType,
+  defaultStatus: number,
+  values: { authorizer?: Record<string, unknown>; errorMessage: string },
+): GatewayReply {
+  const spec = gatewayResponse(type);
+  const body = spec.template
+    .replace(/\$context\.authorizer\.(\w+)/g, (_m, key: string) => String(values.authorizer?.[key] ?? ''))
+    .replace(/\$context\.error\.messageString/g, JSON.stringify(values.errorMessage))
+    .replace(/\$context\.error\.message/g, values.errorMessage);
+  return {
+    statusCode: spec.statusCode ?? defaultStatus,
+    headers: { ...GATEWAY_RESPONSE_HEADERS },
+    body: Buffer.from(body),
+  };
+}
+
+function resourceMatches(pattern: string, arn: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^$()|[\]{}\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return regex.test(arn);
+}
+
+type PolicyDecision = 'Allow' | 'Deny' | 'Invalid';
+
+/** IAM evaluation as API Gateway applies it to the method ARN: an explicit Deny wins. */
+export function evaluatePolicy(result: unknown, arn: string): PolicyDecision {
+  const document = (result as APIGatewayAuthorizerResult | undefined)?.policyDocument;
+  if (
+    !document ||
+    !Array.isArray(document.Statement) ||
+    typeof (result as APIGatewayAuthorizerResult).principalId !== 'string'
+  ) {
+    return 'Invalid';
+  }
+  let allowed = false;
+  for (const statement of document.Statement as unknown as Array<Record<string, unknown>>) {
+    const actions = ([] as unknown[]).concat(statement.Action);
+    const resources = ([] as unknown[]).concat(statement.Resource);
+    const invokes = actions.some(
+      (action) => action === 'execute-api:Invoke' || action === '*' || action === 'execute-api:*',
+    );
+    const covers = resources.some((resource) => typeof resource === 'string' && resourceMatches(resource, arn));
+    if (!invokes || !covers) continue;
+    if (statement.Effect === 'Deny') return 'Deny';
+    if (statement.Effect === 'Allow') allowed = true;
+  }
+  return allowed ? 'Allow' : 'Deny';
+}
+
+export class LocalGateway {
+  private readonly routes = ROUTES.map(compile);
+  private readonly handlers = new Map<FunctionName, AnyHandler>();
+
+  /** Imports every function module once; call after the environment is configured. */
+  async load(importFunction: (entry: string) => Promise<{ handler: AnyHandler }>): Promise<void> {
+    for (const [name, spec] of Object.entries(FUNCTIONS) as Array<[FunctionName, (typeof FUNCTIONS)[FunctionName]]>) {
+      const module = await importFunction(spec.entry);
+      this.handlers.set(name, module.handler);
+    }
+  }
+
+  private handler<T extends AnyHandler>(name: FunctionName): T {
+    const handler = this.handlers.get(name);
+    if (!handler) throw new Error(`function ${name} is not loaded`);
+    return handler as T;
+  }
+
+  async handle(request: RawRequest): Promise<GatewayReply> {
+    if (request.body.length > MAX_PAYLOAD_BYTES) {
+      return renderGatewayResponse('DEFAULT_4XX', 413, { errorMessage: 'Request Too Long' });
+    }
+    const match = this.match(request.method, request.url.pathname);
+    if (!match) {
+      return renderGatewayResponse('MISSING_AUTHENTICATION_TOKEN', 403, {
+        errorMessage: 'Missing Authentication Token',
+      });
+    }
+    const event = proxyEvent(request, match.route.spec.path, match.pathParameters);
+
+    const authorizerName = match.route.spec.authorizer;
+    if (authorizerName) {
+      const authorizer = AUTHORIZERS[authorizerName];
+      const missingIdentity = authorizer.identityQueryParameters.some((name) => !event.queryStringParameters?.[name]);
+      if (missingIdentity) return renderGatewayResponse('UNAUTHORIZED', 401, { errorMessage: 'Unauthorized' });
+      const authEvent = authorizerEvent(event);
+      let result: APIGatewayAuthorizerResult;
+      try {
+        const authorize = this.handler<AuthorizerHandler>(authorizer.function);
+        result = await authorize(authEvent, lambdaContext(authorizer.function, event.requestContext.requestId));
+      } catch (error) {
+        if (error instanceof Error && error.message === 'Unauthorized') {
+          return renderGatewayResponse('UNAUTHORIZED', 401, { errorMessage: 'Unauthorized' });
+        }
+        return renderGatewayResponse('AUTHORIZER_FAILURE', 500, { errorMessage: 'Internal server error' });
+      }
+      const decision = evaluatePolicy(result, authEvent.methodArn);
+      if (decision === 'Invalid') {
+        return renderGatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', 500, { errorMessage: 'Internal server error' });
+      }
+      if (decision === 'Deny') {
+        return renderGatewayResponse('ACCESS_DENIED', 403, {
+          authorizer: result.context ?? {},
+          errorMessage: 'User is not authorized to access this resource with an explicit deny',
+        });
+      }
+      event.requestContext.authorizer = { ...(result.context ?? {}), principalId: result.principalId };
+    }
+
+    try {
+      const invoke = this.handler<ProxyHandler>(match.route.spec.function);
+      const result = await invoke(event, lambdaContext(match.route.spec.function, event.requestContext.requestId));
+      return toReply(result);
+    } catch {
+      // API Gateway answers a failed Lambda proxy integration with a 502.
+      return renderGatewayResponse('DEFAULT_5XX', 502, { errorMessage: 'Internal server error' });
+    }
+  }
+
+  private match(method: string, path: string) {
+    for (const route of this.routes) {
+      if (route.spec.method !== method) continue;
+      const m = route.pattern.exec(path);
+      if (!m) continue;
+      const pathParameters =
+        route.parameterNames.length === 0
+          ? null
+          : Object.fromEntries(route.parameterNames.map((name, i) => [name, decodeURIComponent(m[i + 1])]));
+      return { route, pathParameters };
+    }
+    return undefined;
+  }
+}
+
+function toReply(result: APIGatewayProxyResult): GatewayReply {
+  if (!result || typeof result.statusCode !== 'number') {
+    return renderGatewayResponse('DEFAULT_5XX', 502, { errorMessage: 'Internal server error' });
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+  const body = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
+  return { statusCode: result.statusCode, headers, body };
+}
+
+/** Reads a Node request fully (bounded), hands it to the gateway, writes the reply. */
+export async function serveNodeRequest(
+  gateway: LocalGateway,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_PAYLOAD_BYTES + 1) chunks.push(chunk as Buffer);
+  }
+  // Origin-form targets only ("/path?query"); prefixing keeps "//x" a path, never a host.
+  const target = req.url?.startsWith('/') ? req.url : '/';
+  const url = URL.canParse(`http://127.0.0.1${target}`)
+    ? new URL(`http://127.0.0.1${target}`)
+    : new URL('http://127.0.0.1/');
+  const reply = await gateway.handle({
+    method: req.method ?? 'GET',
+    url,
+    headers: req.headersDistinct,
+    body: Buffer.concat(chunks),
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+  });
+  res.writeHead(reply.statusCode, { ...reply.headers, 'Content-Length': String(reply.body.length) });
+  res.end(reply.body);
+}
