@@ -5,6 +5,9 @@
  */
 import type { RedirectUriPolicy } from './domain/redirect-uri-policy.js';
 
+export const SERVICE_NAME = 'mcp-oauth-gateway';
+export const METRICS_NAMESPACE = 'McpOAuthGateway';
+
 export const ENV = {
   tableName: 'TABLE_NAME',
   allowPrivateUseSchemes: 'ALLOW_PRIVATE_USE_SCHEMES',

@@ -1,9 +1,7 @@
 /** One logger and one metrics instance per function, configured by Powertools' environment. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-
-export const SERVICE_NAME = 'mcp-oauth-gateway';
-export const METRICS_NAMESPACE = 'McpOAuthGateway';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../config.js';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

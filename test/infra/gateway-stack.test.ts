@@ -1,0 +1,260 @@
+/**
+ * The CDK app through Template assertions and cdk-nag. Most stacks skip asset bundling
+ * (context aws:cdk:bundling-stacks = []) to stay fast; one test bundles for real.
+ */
+import { readFileSync } from 'node:fs';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { appConfig } from '../../lib/app-config.js';
+import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from '../../lib/gateway-responses.js';
+import { GatewayStack, type GatewayStackProps } from '../../lib/gateway-stack.js';
+import { ACKNOWLEDGED_FINDINGS } from '../../lib/nag-suppressions.js';
+import { OAuthGateway } from '../../lib/oauth-gateway.js';
+import { FUNCTIONS } from '../../lib/routes.js';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
+
+function newApp(bundle = false, context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...context } });
+}
+
+function synthStack(props: GatewayStackProps = {}, app = newApp()): { stack: GatewayStack; template: Template } {
+  const stack = new GatewayStack(app, 'TestGateway', props);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The logical id of the function whose description matches a route-table entry. */
+function functionId(template: Template, name: keyof typeof FUNCTIONS): string {
+  const functions = template.findResources('AWS::Lambda::Function', {
+    Properties: { Description: FUNCTIONS[name].description },
+  });
+  const ids = Object.keys(functions);
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+/** Every IAM action granted to the role of a function, across its policies. */
+function actionsOf(template: Template, name: keyof typeof FUNCTIONS): string[] {
+  const fn = template.findResources('AWS::Lambda::Function')[functionId(template, name)];
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy') as Resources).filter((policy) =>
+    (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleId),
+  );
+  return policies.flatMap((policy) =>
+    (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement.flatMap(
+      (statement) => ([] as string[]).concat(statement.Action),
+    ),
+  );
+}
+
+describe('clients table', () => {
+  const { template } = synthStack();
+
+  it('is keyed by client_id, on demand, with point-in-time recovery and deletion protection, and retained', () => {
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'client_id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        Replicas: [
+          Match.objectLike({
+            DeletionProtectionEnabled: true,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ],
+      },
+    });
+  });
+});
+
+describe('functions', () => {
+  const { template } = synthStack();
+
+  it('holds only the route table functions: no CDK-provided custom resources', () => {
+    template.resourceCountIs('AWS::Lambda::Function', Object.keys(FUNCTIONS).length);
+    const types = Object.values(template.toJSON().Resources as Resources).map((resource) => resource.Type);
+    expect(
+      types.filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource'),
+    ).toEqual([]);
+  });
+
+  it.each(Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>)(
+    '%s runs on ARM64 and Node.js 22 or newer with its own log group',
+    (name) => {
+      const fn = template.findResources('AWS::Lambda::Function')[functionId(template, name)];
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(Number(/^nodejs(\d+)\.x$/.exec(fn.Properties.Runtime as string)?.[1])).toBeGreaterThanOrEqual(22);
+      expect(fn.Properties.LoggingConfig).toMatchObject({ LogGroup: { Ref: expect.any(String) } });
+      expect(fn.Properties.Environment).toMatchObject({ Variables: { NODE_OPTIONS: '--enable-source-maps' } });
+    },
+  );
+
+  it('gives each function exactly the table actions the route table lists', () => {
+    for (const name of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
+      const tableActions = actionsOf(template, name).filter((action) => action.startsWith('dynamodb:'));
+      expect(tableActions.sort(), name).toEqual([...FUNCTIONS[name].tableActions].sort());
+    }
+    expect(actionsOf(template, 'register')).toContain('dynamodb:PutItem');
+    expect(actionsOf(template, 'redirectUriAuthorizer')).toEqual(
+      expect.not.arrayContaining(['dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:Query']),
+    );
+  });
+
+  it('lets functions write only to their own log groups, with retention', () => {
+    for (const name of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
+      const logActions = actionsOf(template, name).filter((action) => action.startsWith('logs:'));
+      expect(logActions.sort(), name).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    }
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('drops source maps when they are turned off', () => {
+    const { template: withoutMaps } = synthStack({ gateway: { sourceMaps: false } });
+    const fn = withoutMaps.findResources('AWS::Lambda::Function')[functionId(withoutMaps, 'register')];
+    expect(JSON.stringify(fn.Properties.Environment)).not.toContain('enable-source-maps');
+  });
+});
+
+describe('REST API', () => {
+  const { template } = synthStack();
+
+  it('puts a REQUEST authorizer keyed on client_id, with no result caching, on GET /authorize', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.querystring.client_id',
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: Match.anyValue() },
+    });
+  });
+
+  it('leaves POST /register open (RFC 7591) but throttled on the stage', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'NONE' });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          ResourcePath: '/~1register',
+          HttpMethod: 'POST',
+          ThrottlingRateLimit: 5,
+          ThrottlingBurstLimit: 10,
+        }),
+      ]),
+    });
+  });
+
+  it.each(GATEWAY_RESPONSES.map((response) => [response.type, response]))(
+    'answers %s with an OAuth JSON body',
+    (type, response) => {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        ...(response.statusCode ? { StatusCode: String(response.statusCode) } : {}),
+        ResponseParameters: Object.fromEntries(
+          Object.entries(GATEWAY_RESPONSE_HEADERS).map(([name, value]) => [
+            `gatewayresponse.header.${name}`,
+            `'${value}'`,
+          ]),
+        ),
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"error":') },
+      });
+    },
+  );
+
+  it('names the OAuth error from the authorizer context on ACCESS_DENIED', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'ACCESS_DENIED',
+      StatusCode: '403',
+      ResponseTemplates: {
+        'application/json': Match.stringLikeRegexp('\\$context\\.authorizer\\.error_description'),
+      },
+    });
+  });
+
+  it('hands GET /authorize to a custom integration when one is given, creating no default backend', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Custom');
+    new OAuthGateway(stack, 'Gateway', {
+      authorizeIntegration: new apigw.HttpIntegration('https://auth.example.com/authorize'),
+    });
+    const custom = Template.fromStack(stack);
+    custom.resourceCountIs('AWS::Lambda::Function', Object.keys(FUNCTIONS).length - 1);
+    custom.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'CUSTOM',
+      Integration: Match.objectLike({ Type: 'HTTP_PROXY', Uri: 'https://auth.example.com/authorize' }),
+    });
+  });
+});
+
+describe('configuration', () => {
+  it('reads redirect policy, throttling and retention from context', () => {
+    const app = newApp(false, {
+      allowPrivateUseSchemes: 'false',
+      allowedRedirectHosts: 'claude.ai, claude.com,127.0.0.1',
+      registerRateLimit: '2',
+      registerBurstLimit: '4',
+      logRetentionDays: '7',
+    });
+    const config = appConfig(app.node, {});
+    const { template } = synthStack({ gateway: config.gateway }, app);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: FUNCTIONS.register.description,
+      Environment: {
+        Variables: Match.objectLike({
+          ALLOW_PRIVATE_USE_SCHEMES: 'false',
+          ALLOWED_REDIRECT_HOSTS: 'claude.ai,claude.com,127.0.0.1',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 2, ThrottlingBurstLimit: 4 })]),
+    });
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  it('lets environment variables override context, and refuses nonsense', () => {
+    const app = newApp(false, { registerRateLimit: '2' });
+    expect(appConfig(app.node, { GATEWAY_REGISTER_RATE_LIMIT: '9' }).gateway.registerThrottle?.rateLimit).toBe(9);
+    expect(() => appConfig(app.node, { GATEWAY_REGISTER_RATE_LIMIT: '-1' })).toThrow(/positive number/);
+    expect(() => appConfig(app.node, { GATEWAY_LOG_RETENTION_DAYS: '8' })).toThrow(/retention period/);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('passes with bundled assets and every acknowledgement carrying a reason', () => {
+    const app = newApp(true);
+    new GatewayStack(app, 'NagGateway');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('fails without the acknowledgements, reporting exactly the acknowledged findings', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Unacknowledged');
+    new OAuthGateway(stack, 'Gateway');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    let message = '';
+    try {
+      app.synth();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const reportPath = /found in: (\S+)/.exec(message)?.[1];
+    expect(reportPath, message).toBeDefined();
+    const report = JSON.parse(readFileSync(reportPath as string, 'utf8')) as {
+      pluginReports: Array<{ violations: Array<{ ruleName: string }> }>;
+    };
+    const found = new Set(report.pluginReports.flatMap((plugin) => plugin.violations.map((v) => v.ruleName)));
+    // Every acknowledgement is needed, and nothing else is reported.
+    expect([...found].sort()).toEqual([...new Set(ACKNOWLEDGED_FINDINGS.map((finding) => finding.id))].sort());
+  });
+});
