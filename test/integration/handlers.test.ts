@@ -1,0 +1,292 @@
+/**
+ * Handlers against dynalite through the real AWS SDK: the registration Lambda and the
+ * redirect-URI authorizer as API Gateway invokes them, and the DynamoDB ClientStore adapter.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretMatchesHash } from '../../lambda/domain/secrets.js';
+import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
+import { ensureClientsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+
+type Handler<E, R> = (event: E, context: Context) => Promise<R>;
+
+const TABLE = 'integration-clients';
+const FIXTURES = new URL('../fixtures/registrations/', import.meta.url);
+const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 10_000 } as Context;
+
+let dynamo: LocalDynamo;
+let store: DynamoDbClientStore;
+let register: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+let authorize: Handler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>;
+
+beforeAll(async () => {
+  dynamo = await startDynalite(':memory:');
+  await ensureClientsTable(dynamo.endpoint, TABLE);
+  process.env.TABLE_NAME = TABLE;
+  process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+  store = new DynamoDbClientStore(TABLE);
+  register = (await import('../../lambda/register.js')).handler as typeof register;
+  authorize = (await import('../../lambda/redirect-uri-authorizer.js')).handler as typeof authorize;
+});
+
+afterAll(async () => {
+  await dynamo.close();
+});
+
+function registrationEvent(body: string | null, contentType = 'application/json'): APIGatewayProxyEvent {
+  return {
+    resource: '/register',
+    path: '/register',
+    httpMethod: 'POST',
+    headers: { 'Content-Type': contentType },
+    multiValueHeaders: { 'Content-Type': [contentType] },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: { requestId: 'req-1' } as APIGatewayProxyEvent['requestContext'],
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/authorize';
+
+function authorizeEvent(query: Array<[string, string]>): APIGatewayRequestAuthorizerEvent {
+  const multi: Record<string, string[]> = {};
+  for (const [name, value] of query) multi[name] = [...(multi[name] ?? []), value];
+  const single = Object.fromEntries(query);
+  return {
+    type: 'REQUEST',
+    methodArn: METHOD_ARN,
+    resource: '/authorize',
+    path: '/authorize',
+    httpMethod: 'GET',
+    headers: {},
+    multiValueHeaders: {},
+    pathParameters: null,
+    queryStringParameters: single,
+    multiValueQueryStringParameters: multi,
+    stageVariables: null,
+    requestContext: { requestId: 'req-2' } as APIGatewayRequestAuthorizerEvent['requestContext'],
+  };
+}
+
+async function registerBody(body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const result = await register(registrationEvent(JSON.stringify(body)), context);
+  return { status: result.statusCode, json: JSON.parse(result.body) };
+}
+
+describe('registration Lambda', () => {
+  const fixtures = readdirSync(FIXTURES).filter((file) => file.endsWith('.json'));
+
+  it.each(fixtures)('registers %s and stores it whole, with only a hash of any secret', async (file) => {
+    const body = JSON.parse(readFileSync(new URL(file, FIXTURES), 'utf8'));
+    const { status, json } = await registerBody(body);
+    expect(status).toBe(201);
+    const stored = await store.getById(json.client_id as string);
+    expect(stored?.redirect_uris).toEqual(body.redirect_uris);
+    expect(stored?.client_id_issued_at).toBe(json.client_id_issued_at);
+    expect(JSON.stringify(stored)).not.toContain('"client_secret"');
+    if (json.client_secret) {
+      expect(stored?.client_secret_hash).toMatch(/^sha256:/);
+      expect(JSON.stringify(stored)).not.toContain(json.client_secret as string);
+      expect(secretMatchesHash(json.client_secret as string, stored?.client_secret_hash as string)).toBe(true);
+    } else {
+      expect(stored?.client_secret_hash).toBeUndefined();
+    }
+  });
+
+  it('answers 201 with no-store and the RFC 7591 fields', async () => {
+    const result = await register(
+      registrationEvent(JSON.stringify({ redirect_uris: ['https://app.example.com/cb'] })),
+      context,
+    );
+    expect(result.statusCode).toBe(201);
+    expect(result.headers?.['Cache-Control']).toBe('no-store');
+    const json = JSON.parse(result.body);
+    expect(json).toMatchObject({
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      client_secret_expires_at: 0,
+    });
+    expect(Number.isInteger(json.client_id_issued_at)).toBe(true);
+  });
+
+  it.each([
+    ['malformed JSON', registrationEvent('{"redirect_uris":'), 400, 'invalid_client_metadata'],
+    ['an empty body', registrationEvent(null), 400, 'invalid_client_metadata'],
+    ['a JSON array', registrationEvent('[]'), 400, 'invalid_client_metadata'],
+    ['text/plain', registrationEvent('{}', 'text/plain'), 415, 'invalid_request'],
+    ['an upper-case JSON media type', registrationEvent('{}', 'Application/JSON'), 400, 'invalid_redirect_uri'],
+    ['a body over 64 KiB', registrationEvent(`{"x":"${'a'.repeat(70_000)}"}`), 413, 'invalid_request'],
+    [
+      'a javascript: redirect URI',
+      registrationEvent(JSON.stringify({ redirect_uris: ['javascript:alert(1)'] })),
+      400,
+      'invalid_redirect_uri',
+    ],
+  ])('refuses %s with an OAuth error body and stores nothing', async (_name, event, status, error) => {
+    const result = await register(event, context);
+    expect(result.statusCode).toBe(status);
+    expect(result.headers?.['Content-Type']).toBe('application/json');
+    const json = JSON.parse(result.body);
+    expect(json.error).toBe(error);
+    expect(json.error_description).toEqual(expect.any(String));
+  });
+});
+
+describe('redirect-URI authorizer', () => {
+  let clientId: string;
+  let twoUriClientId: string;
+
+  beforeAll(async () => {
+    clientId = (
+      await registerBody({ redirect_uris: ['https://claude.ai/api/mcp/auth_callback'], client_name: 'Claude' })
+    ).json.client_id as string;
+    twoUriClientId = (
+      await registerBody({
+        redirect_uris: ['http://127.0.0.1/callback', 'https://app.example.com/cb'],
+        token_endpoint_auth_method: 'none',
+      })
+    ).json.client_id as string;
+  });
+
+  function expectAllow(result: APIGatewayAuthorizerResult, redirectUri: string, id: string) {
+    expect(result.policyDocument.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: METHOD_ARN },
+    ]);
+    expect(result.principalId).toBe(id);
+    expect(result.context).toMatchObject({ clientId: id, redirectUri });
+    expect(result.context?.tokenEndpointAuthMethod).toEqual(expect.any(String));
+  }
+
+  function expectDeny(result: APIGatewayAuthorizerResult, error: string) {
+    expect(result.policyDocument.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: METHOD_ARN },
+    ]);
+    expect(result.context?.error).toBe(error);
+    expect(result.context?.error_description).toEqual(expect.any(String));
+  }
+
+  it('allows a registered client with its registered redirect URI, at once after registration', async () => {
+    const result = await authorize(
+      authorizeEvent([
+        ['client_id', clientId],
+        ['redirect_uri', 'https://claude.ai/api/mcp/auth_callback'],
+      ]),
+      context,
+    );
+    expectAllow(result, 'https://claude.ai/api/mcp/auth_callback', clientId);
+    expect(result.context?.clientName).toBe('Claude');
+  });
+
+  it('allows an omitted redirect_uri when the client registered exactly one, handing that one on', async () => {
+    const result = await authorize(authorizeEvent([['client_id', clientId]]), context);
+    expectAllow(result, 'https://claude.ai/api/mcp/auth_callback', clientId);
+  });
+
+  it('allows a loopback redirect URI on another port and hands on the requested one', async () => {
+    const result = await authorize(
+      authorizeEvent([
+        ['client_id', twoUriClientId],
+        ['redirect_uri', 'http://127.0.0.1:49152/callback'],
+      ]),
+      context,
+    );
+    expectAllow(result, 'http://127.0.0.1:49152/callback', twoUriClientId);
+  });
+
+  it.each([
+    ['an unknown client', () => [['client_id', 'no-such-client']], 'invalid_client'],
+    ['a missing client_id', () => [['redirect_uri', 'https://claude.ai/api/mcp/auth_callback']], 'invalid_request'],
+    [
+      'an unregistered redirect URI',
+      () => [
+        ['client_id', clientId],
+        ['redirect_uri', 'https://evil.example/cb'],
+      ],
+      'invalid_request',
+    ],
+    [
+      'a redirect URI with a trailing slash',
+      () => [
+        ['client_id', clientId],
+        ['redirect_uri', 'https://claude.ai/api/mcp/auth_callback/'],
+      ],
+      'invalid_request',
+    ],
+    ['an omitted redirect URI with two registered', () => [['client_id', twoUriClientId]], 'invalid_request'],
+    [
+      'a repeated redirect_uri',
+      () => [
+        ['client_id', clientId],
+        ['redirect_uri', 'https://claude.ai/api/mcp/auth_callback'],
+        ['redirect_uri', 'https://evil.example/cb'],
+      ],
+      'invalid_request',
+    ],
+    ['an over-long client_id', () => [['client_id', 'x'.repeat(5000)]], 'invalid_client'],
+  ] as Array<[string, () => Array<[string, string]>, string]>)('denies %s', async (_name, query, error) => {
+    expectDeny(await authorize(authorizeEvent(query()), context), error);
+  });
+
+  it('denies a method other than GET', async () => {
+    const event = { ...authorizeEvent([['client_id', clientId]]), httpMethod: 'POST' };
+    expectDeny(await authorize(event, context), 'invalid_request');
+  });
+});
+
+describe('when the table fails', () => {
+  it('the DynamoDB store reports the registry as unavailable, and the authorizer denies', async () => {
+    const dead = await startDynalite(':memory:');
+    const endpoint = dead.endpoint;
+    await dead.close();
+    const { createDocumentClient } = await import('../../lambda/store/dynamodb-client-store.js');
+    const unreachable = new DynamoDbClientStore(TABLE, createDocumentClient(endpoint));
+    await expect(unreachable.getById('anything')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+    await expect(
+      unreachable.create({
+        client_id: 'x',
+        client_id_issued_at: 0,
+        redirect_uris: ['https://a.example/cb'],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+      }),
+    ).rejects.toMatchObject({ code: 'temporarily_unavailable', status: 503 });
+  });
+
+  it('the registration Lambda answers 503 temporarily_unavailable and the authorizer denies, with no internals', async () => {
+    const dead = await startDynalite(':memory:');
+    const endpoint = dead.endpoint;
+    await dead.close();
+    process.env.DYNAMODB_ENDPOINT = endpoint;
+    const { vi } = await import('vitest');
+    vi.resetModules();
+    const freshRegister = (await import('../../lambda/register.js')).handler as typeof register;
+    const freshAuthorize = (await import('../../lambda/redirect-uri-authorizer.js')).handler as typeof authorize;
+    process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+
+    const result = await freshRegister(
+      registrationEvent(JSON.stringify({ redirect_uris: ['https://app.example.com/cb'] })),
+      context,
+    );
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: expect.not.stringMatching(/ECONNREFUSED|at |Error/),
+    });
+    const denied = await freshAuthorize(authorizeEvent([['client_id', 'some-client']]), context);
+    expect(denied.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+    expect(denied.context?.error).toBe('temporarily_unavailable');
+  });
+});
