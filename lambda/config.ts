@@ -29,13 +29,21 @@ export function redirectUriPolicyEnv(policy: RedirectUriPolicy): Record<string, 
   };
 }
 
-export function redirectUriPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RedirectUriPolicy {
-  const hosts = env[ENV.allowedRedirectHosts]
+/** Reads a policy from its two settings: `'false'` disables private-use schemes; hosts are comma-separated. */
+export function redirectUriPolicyFrom(
+  allowPrivateUseSchemes: string | undefined,
+  allowedHosts: string | undefined,
+): RedirectUriPolicy {
+  const hosts = allowedHosts
     ?.split(',')
     .map((host) => host.trim().toLowerCase())
     .filter((host) => host !== '');
   return {
-    allowPrivateUseSchemes: env[ENV.allowPrivateUseSchemes] !== 'false',
+    allowPrivateUseSchemes: allowPrivateUseSchemes !== 'false',
     ...(hosts && hosts.length > 0 ? { allowedHosts: hosts } : {}),
   };
+}
+
+export function redirectUriPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RedirectUriPolicy {
+  return redirectUriPolicyFrom(env[ENV.allowPrivateUseSchemes], env[ENV.allowedRedirectHosts]);
 }

@@ -4,6 +4,7 @@
  */
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { redirectUriPolicyFrom } from '../lambda/config.js';
 import type { OAuthGatewayProps } from './oauth-gateway.js';
 
 export interface AppConfig {
@@ -27,10 +28,6 @@ function positiveNumber(name: string, value: string | undefined, fallback: numbe
 
 export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): AppConfig {
   const get = (contextKey: string, envKey: string) => setting(node, env, contextKey, envKey);
-  const hosts = get('allowedRedirectHosts', 'GATEWAY_ALLOWED_REDIRECT_HOSTS')
-    ?.split(',')
-    .map((host) => host.trim().toLowerCase())
-    .filter(Boolean);
   const retentionDays = positiveNumber('logRetentionDays', get('logRetentionDays', 'GATEWAY_LOG_RETENTION_DAYS'), 30);
   if (!Object.values(logs.RetentionDays).includes(retentionDays as logs.RetentionDays)) {
     throw new Error(
@@ -40,10 +37,10 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
   return {
     stackName: get('stackName', 'GATEWAY_STACK_NAME') ?? 'McpOAuthGateway',
     gateway: {
-      redirectUriPolicy: {
-        allowPrivateUseSchemes: get('allowPrivateUseSchemes', 'GATEWAY_ALLOW_PRIVATE_USE_SCHEMES') !== 'false',
-        ...(hosts && hosts.length > 0 ? { allowedHosts: hosts } : {}),
-      },
+      redirectUriPolicy: redirectUriPolicyFrom(
+        get('allowPrivateUseSchemes', 'GATEWAY_ALLOW_PRIVATE_USE_SCHEMES'),
+        get('allowedRedirectHosts', 'GATEWAY_ALLOWED_REDIRECT_HOSTS'),
+      ),
       registerThrottle: {
         rateLimit: positiveNumber('registerRateLimit', get('registerRateLimit', 'GATEWAY_REGISTER_RATE_LIMIT'), 5),
         burstLimit: positiveNumber('registerBurstLimit', get('registerBurstLimit', 'GATEWAY_REGISTER_BURST_LIMIT'), 10),

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { ENV, redirectUriPolicyEnv } from '../../lambda/config.js';
+import { ENV, redirectUriPolicyEnv, redirectUriPolicyFromEnv } from '../../lambda/config.js';
 import type { RedirectUriPolicy } from '../../lambda/domain/redirect-uri-policy.js';
 import { ensureClientsTable, IN_MEMORY, type LocalDynamo, startDynalite } from './dynamodb.js';
 import { LocalGateway, serveNodeRequest } from './gateway.js';
@@ -42,10 +42,7 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     dataDir: dataDir === IN_MEMORY ? IN_MEMORY : resolve(dataDir),
     dynamodbEndpoint: env[ENV.dynamodbEndpoint] || undefined,
     tableName: env[ENV.tableName] || LOCAL_TABLE_NAME,
-    redirectUriPolicy: {
-      allowPrivateUseSchemes: env[ENV.allowPrivateUseSchemes] !== 'false',
-      ...(hosts && hosts.length > 0 ? { allowedHosts: hosts } : {}),
-    },
+    redirectUriPolicy: redirectUriPolicyFromEnv(env),
   };
 }
 
