@@ -10,7 +10,7 @@ import { BUNDLING } from '../lib/bundling.js';
 import { FUNCTIONS } from '../lib/routes.js';
 
 const OUT = '.bench';
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 
 /** Environment a function gets from its template, with placeholder values. */
 const FUNCTION_ENV = {
