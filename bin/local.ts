@@ -6,7 +6,7 @@ try {
   const server = await startLocalServer(options);
   const storage =
     options.dynamodbEndpoint ?? (options.dataDir === ':memory:' ? 'memory (nothing kept)' : options.dataDir);
-  console.log(`mcp-oauth-gateway listening on ${server.url} (clients stored in ${storage})`);
+  console.log(`mcp-oauth-gateway listening on ${server.url} (issuer ${server.issuer}; data in ${storage})`);
   const stop = () => {
     server.close().then(
       () => process.exit(0),

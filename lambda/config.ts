@@ -10,10 +10,62 @@ export const METRICS_NAMESPACE = 'McpOAuthGateway';
 
 export const ENV = {
   tableName: 'TABLE_NAME',
+  grantsTableName: 'GRANTS_TABLE_NAME',
   allowPrivateUseSchemes: 'ALLOW_PRIVATE_USE_SCHEMES',
   allowedRedirectHosts: 'ALLOWED_REDIRECT_HOSTS',
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
+  /** The exact URL clients use as issuer; never derived from a request's Host header. */
+  issuerUrl: 'ISSUER_URL',
+  /** Comma-separated RFC 8707 resource identifiers this server issues tokens for. */
+  protectedResources: 'PROTECTED_RESOURCES',
+  /** Comma-separated scopes the deployment defines; others are dropped from requests. */
+  scopes: 'SCOPES',
+  accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
+  refreshTokenIdleTtlSeconds: 'REFRESH_TOKEN_IDLE_TTL_SECONDS',
+  refreshTokenAbsoluteTtlSeconds: 'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS',
+  /** HMAC key for cookies and form tokens: the value (local) or a Secrets Manager ARN (deployed). */
+  cookieSecret: 'COOKIE_SECRET',
+  cookieSecretArn: 'COOKIE_SECRET_ARN',
+  /** 'false' only in local mode over plain http. */
+  cookieSecure: 'COOKIE_SECURE',
+  upstreamIssuer: 'UPSTREAM_ISSUER',
+  upstreamClientId: 'UPSTREAM_CLIENT_ID',
+  upstreamClientSecret: 'UPSTREAM_CLIENT_SECRET',
+  upstreamClientSecretArn: 'UPSTREAM_CLIENT_SECRET_ARN',
+  upstreamScope: 'UPSTREAM_SCOPE',
+  /** 'true' only in local mode: lets the upstream provider be plain http on loopback. */
+  upstreamAllowHttp: 'UPSTREAM_ALLOW_HTTP',
+  /** Local mode: a JWK file holding the access-token signing key. */
+  signingKeyFile: 'SIGNING_KEY_FILE',
+  /** Deployed: comma-separated KMS key ids, the current signing key first, then keys being retired. */
+  signingKeyIds: 'SIGNING_KEY_IDS',
 } as const;
+
+/** Lifetimes, in seconds, when the deployment does not set them. */
+export const DEFAULT_LIFETIMES = {
+  accessToken: 3600,
+  refreshTokenIdle: 30 * 24 * 3600,
+  refreshTokenAbsolute: 90 * 24 * 3600,
+  /** RFC 6749 4.1.2 recommends at most 10 minutes; we allow 60 seconds. */
+  authorizationCode: 60,
+  pendingAuthorization: 10 * 60,
+  consentMemory: 30 * 24 * 3600,
+} as const;
+
+export function listEnv(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+export function secondsEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds <= 0) throw new Error(`${name} must be a positive whole number of seconds`);
+  return seconds;
+}
 
 export function requireEnv(name: string): string {
   const value = process.env[name];

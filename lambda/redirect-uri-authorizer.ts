@@ -56,6 +56,7 @@ async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGa
       context: {
         [ADMISSION_CONTEXT_KEYS.clientId]: client.client_id,
         [ADMISSION_CONTEXT_KEYS.clientName]: client.client_name ?? '',
+        [ADMISSION_CONTEXT_KEYS.clientUri]: client.client_uri ?? '',
         [ADMISSION_CONTEXT_KEYS.redirectUri]: redirectUri,
         [ADMISSION_CONTEXT_KEYS.tokenEndpointAuthMethod]: client.token_endpoint_auth_method,
       },

@@ -54,6 +54,25 @@ export const ACKNOWLEDGED_FINDINGS: readonly Acknowledgement[] = [
     reason: 'Guarded by the redirect-URI Lambda authorizer; OAuth clients are not Cognito users.',
     on: guardedRoutes,
   },
+  {
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'A random HMAC key for cookies and consent forms, not a credential to a service: rotating it only makes ' +
+      'browsers consent again and abandons sign-ins in flight, and a rotation Lambda would be one more function to own.',
+    on: (gateway) => [gateway.cookieSecret],
+  },
+  {
+    id: 'AwsSolutions-COG2',
+    reason:
+      'MFA is optional (TOTP) so that an administrator-created first user can sign in and enrol; teams that require ' +
+      'MFA set it on the pool or bring their own provider (upstream property).',
+    on: (gateway) => (gateway.userPool ? [gateway.userPool] : []),
+  },
+  {
+    id: 'AwsSolutions-COG8',
+    reason: 'The Plus feature plan is billed per user; it is a choice for the team, not a default.',
+    on: (gateway) => (gateway.userPool ? [gateway.userPool] : []),
+  },
 ];
 
 export function acknowledgeNagFindings(gateway: OAuthGateway): void {

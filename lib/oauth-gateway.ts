@@ -6,18 +6,23 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENV, METRICS_NAMESPACE, redirectUriPolicyEnv, SERVICE_NAME } from '../lambda/config.js';
+import { ENDPOINTS } from '../lambda/domain/endpoints.js';
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../lambda/domain/redirect-uri-policy.js';
 import { CLIENTS_TABLE_KEY } from '../lambda/store/dynamodb-client-store.js';
+import { GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../lambda/store/dynamodb-grant-store.js';
 import { BUNDLING } from './bundling.js';
+import { functionEnvironment, type GatewaySettings } from './function-environment.js';
 import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from './gateway-responses.js';
-import { AUTHORIZERS, type AuthorizerName, FUNCTIONS, type FunctionName, ROUTES } from './routes.js';
+import { AUTHORIZERS, type AuthorizerName, FUNCTIONS, type FunctionName, type FunctionSpec, ROUTES } from './routes.js';
 
 const LAMBDA_DIR = fileURLToPath(new URL('../lambda/', import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -50,6 +55,29 @@ export interface OAuthGatewayProps {
    * Default: true.
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** RFC 8707 resources tokens are issued for. Default: `<issuer>/mcp`. */
+  readonly protectedResources?: string[];
+  /** Scopes the deployment defines; requested scopes outside this list are dropped. Default: none. */
+  readonly scopes?: string[];
+  /** Access-token lifetime. Default: one hour. */
+  readonly accessTokenLifetime?: Duration;
+  /** A refresh token unused this long stops working. Default: 30 days. */
+  readonly refreshTokenIdleLifetime?: Duration;
+  /** A chain of refresh tokens ends this long after the first sign-in. Default: 90 days. */
+  readonly refreshTokenAbsoluteLifetime?: Duration;
+  /**
+   * The OpenID provider people sign in with. Default: a Cognito user pool created here, with a
+   * public app client (PKCE, no secret) and a hosted sign-in domain.
+   */
+  readonly upstream?: UpstreamProviderProps;
+  /** Domain prefix of the Cognito sign-in pages (when no upstream is given). Default: `<stack>-<account>`. */
+  readonly cognitoDomainPrefix?: string;
+  /**
+   * Asymmetric ECC_NIST_P256 SIGN_VERIFY KMS keys; the first signs, all are published in the
+   * JWKS. To rotate: put a new key first and keep the old one until its tokens have expired.
+   * Default: one key created here.
+   */
+  readonly signingKeys?: kms.IKey[];
   /**
    * Ship source maps and enable them at runtime so logged stack traces name TypeScript
    * sources. Measured cost: see README (Cold start). Default: true.
@@ -57,13 +85,32 @@ export interface OAuthGatewayProps {
   readonly sourceMaps?: boolean;
 }
 
+export interface UpstreamProviderProps {
+  /** OpenID issuer URL; its discovery document is read at the first sign-in. */
+  readonly issuer: string;
+  readonly clientId: string;
+  /** For a confidential upstream client; a Secrets Manager secret whose string value is the secret. */
+  readonly clientSecret?: secretsmanager.ISecret;
+  /** Default: `openid`. */
+  readonly scope?: string;
+}
+
 export class OAuthGateway extends Construct {
   readonly table: dynamodb.TableV2;
+  readonly grantsTable: dynamodb.TableV2;
   readonly api: apigw.RestApi;
+  /** The issuer URL: the API's stage URL, without a trailing slash. */
+  readonly issuer: string;
+  readonly signingKeys: kms.IKey[];
+  readonly cookieSecret: secretsmanager.Secret;
+  /** The user pool people sign in with, when the construct created it. */
+  readonly userPool?: cognito.UserPool;
+  private readonly settings: GatewaySettings;
   readonly functions: Partial<Record<FunctionName, NodejsFunction>> = {};
   /** API methods by route, e.g. `POST /register`. */
   readonly methods: Record<string, apigw.Method> = {};
   private readonly authorizers: Partial<Record<AuthorizerName, apigw.RequestAuthorizer>> = {};
+  private upstreamSecret: secretsmanager.ISecret | undefined;
 
   constructor(
     scope: Construct,
@@ -79,6 +126,31 @@ export class OAuthGateway extends Construct {
       deletionProtection: true,
       // Registered clients outlive the stack: deleting it must not disconnect every connector.
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.grantsTable = new dynamodb.TableV2(this, 'GrantsTable', {
+      partitionKey: { name: GRANTS_TABLE_KEY, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      timeToLiveAttribute: GRANTS_TABLE_TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Short-lived state only (pending requests, codes, refresh tokens): losing it signs people out.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.signingKeys = props.signingKeys ?? [
+      new kms.Key(this, 'AccessTokenSigningKey', {
+        description: 'Signs the gateway access tokens (ES256)',
+        keySpec: kms.KeySpec.ECC_NIST_P256,
+        keyUsage: kms.KeyUsage.SIGN_VERIFY,
+        removalPolicy: RemovalPolicy.DESTROY,
+        pendingWindow: Duration.days(7),
+      }),
+    ];
+    if (this.signingKeys.length === 0) throw new Error('signingKeys must hold at least one key');
+
+    this.cookieSecret = new secretsmanager.Secret(this, 'CookieSigningSecret', {
+      description: 'HMAC key for the gateway cookies and consent-form tokens',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
@@ -107,6 +179,37 @@ export class OAuthGateway extends Construct {
         ),
       },
     });
+
+    const stack = Stack.of(this);
+    // Built from the API id and the literal stage name: referring to the Stage itself would
+    // make every function depend on the deployment that depends on them.
+    this.issuer = `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${props.stageName ?? 'v1'}`;
+    const upstream = props.upstream ?? this.cognitoUpstream(props.cognitoDomainPrefix);
+    this.userPool = props.upstream ? undefined : this.userPool;
+    this.settings = {
+      clientsTable: this.table.tableName,
+      grantsTable: this.grantsTable.tableName,
+      issuer: this.issuer,
+      resources: props.protectedResources ?? [`${this.issuer}/mcp`],
+      scopes: props.scopes ?? [],
+      lifetimes: {
+        accessToken: props.accessTokenLifetime?.toSeconds(),
+        refreshTokenIdle: props.refreshTokenIdleLifetime?.toSeconds(),
+        refreshTokenAbsolute: props.refreshTokenAbsoluteLifetime?.toSeconds(),
+      },
+      redirectUriPolicy: props.redirectUriPolicy ?? DEFAULT_REDIRECT_URI_POLICY,
+      cookieSecret: { arn: this.cookieSecret.secretArn },
+      cookieSecure: true,
+      upstream: {
+        issuer: upstream.issuer,
+        clientId: upstream.clientId,
+        ...(upstream.clientSecret ? { clientSecret: { arn: upstream.clientSecret.secretArn } } : {}),
+        ...(upstream.scope ? { scope: upstream.scope } : {}),
+      },
+      signing: { kmsKeyIds: this.signingKeys.map((key) => key.keyArn) },
+      common: (props.sourceMaps ?? true) ? { NODE_OPTIONS: '--enable-source-maps' } : {},
+    };
+    this.upstreamSecret = upstream.clientSecret;
 
     for (const response of GATEWAY_RESPONSES) {
       this.api.addGatewayResponse(response.type, {
@@ -160,13 +263,7 @@ export class OAuthGateway extends Construct {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      environment: {
-        ...(spec.tableActions.length > 0 ? { [ENV.tableName]: this.table.tableName } : {}),
-        ...redirectUriPolicyEnv(this.props.redirectUriPolicy ?? DEFAULT_REDIRECT_URI_POLICY),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
-      },
+      environment: functionEnvironment(spec, this.settings),
       bundling: {
         format: OutputFormat.ESM,
         target: BUNDLING.target,
@@ -180,9 +277,59 @@ export class OAuthGateway extends Construct {
         banner: BUNDLING.banner,
       },
     });
-    if (spec.tableActions.length > 0) this.table.grant(fn, ...spec.tableActions);
+    this.grantAccess(fn, spec);
     this.functions[name] = fn;
     return fn;
+  }
+
+  /** Exactly what the route table says the function touches, and nothing else. */
+  private grantAccess(fn: NodejsFunction, spec: FunctionSpec): void {
+    if (spec.clients.length > 0) this.table.grant(fn, ...spec.clients);
+    if (spec.grants.length > 0) this.grantsTable.grant(fn, ...spec.grants);
+    if (spec.signingKey === 'sign') this.signingKeys[0].grant(fn, 'kms:Sign');
+    if (spec.signingKey === 'publicKey') for (const key of this.signingKeys) key.grant(fn, 'kms:GetPublicKey');
+    if (spec.secrets) {
+      this.cookieSecret.grantRead(fn);
+      this.upstreamSecret?.grantRead(fn);
+    }
+  }
+
+  /** The default upstream: a Cognito user pool with a public PKCE client and hosted sign-in. */
+  private cognitoUpstream(domainPrefix: string | undefined): UpstreamProviderProps {
+    const stack = Stack.of(this);
+    const userPool = new cognito.UserPool(this, 'Users', {
+      // The first user is created by an administrator (see README); nobody signs themselves up.
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+      },
+      mfa: cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    userPool.addDomain('SignInDomain', {
+      cognitoDomain: { domainPrefix: domainPrefix ?? `${stack.stackName.toLowerCase()}-${stack.account}` },
+    });
+    const client = userPool.addClient('GatewayClient', {
+      // Public client with PKCE: no secret to store, and no custom resource to read one.
+      generateSecret: false,
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
+        callbackUrls: [`${this.issuer}${ENDPOINTS.callback}`],
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+    });
+    (this as { userPool?: cognito.UserPool }).userPool = userPool;
+    return { issuer: userPool.userPoolProviderUrl, clientId: client.userPoolClientId, scope: 'openid email' };
   }
 
   private authorizerFor(name: AuthorizerName): apigw.RequestAuthorizer {

@@ -1,34 +1,78 @@
 /**
  * The one route table. The CDK construct builds the REST API from it and the local server
- * serves it, so a route, the function behind it, its authorizer and the table actions that
- * function may use are declared once. Plain data: importing this pulls in no CDK code.
+ * serves it, so a route, the function behind it, its authorizer and everything that function
+ * may touch (table actions, KMS, secrets) are declared once. Plain data: importing this pulls
+ * in no CDK code.
  */
+import { ENDPOINTS } from '../lambda/domain/endpoints.js';
 
-/** DynamoDB actions a function may use on the clients table; its IAM grant is exactly this. */
-export type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem';
+/** DynamoDB actions a function may use on a table; its IAM grant is exactly this. */
+export type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
 
 export interface FunctionSpec {
   /** Entry file under lambda/. */
   readonly entry: string;
   readonly description: string;
-  readonly tableActions: readonly TableAction[];
+  /** The registered-clients table. */
+  readonly clients: readonly TableAction[];
+  /** Pending requests, codes and refresh tokens. */
+  readonly grants: readonly TableAction[];
+  /** `sign`: kms:Sign on the current signing key; `publicKey`: kms:GetPublicKey on every published key. */
+  readonly signingKey?: 'sign' | 'publicKey';
+  /** Reads the cookie-signing secret and the upstream client secret (if any). */
+  readonly secrets?: boolean;
+  /** Needs the authorization server's settings (issuer, resources, scopes, upstream, lifetimes). */
+  readonly server?: boolean;
 }
 
 export const FUNCTIONS = {
   register: {
     entry: 'register.ts',
     description: 'RFC 7591 dynamic client registration',
-    tableActions: ['dynamodb:PutItem'],
+    clients: ['dynamodb:PutItem'],
+    grants: [],
   },
   redirectUriAuthorizer: {
     entry: 'redirect-uri-authorizer.ts',
     description: 'Admits GET /authorize only for a registered client and one of its redirect URIs',
-    tableActions: ['dynamodb:GetItem'],
+    clients: ['dynamodb:GetItem'],
+    grants: [],
   },
-  authorize: {
-    entry: 'authorize.ts',
-    description: 'Placeholder authorization backend: validates the rest of the request',
-    tableActions: [],
+  authorization: {
+    entry: 'authorization.ts',
+    description: 'Authorization endpoint, consent and upstream sign-in callback',
+    clients: [],
+    grants: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+    secrets: true,
+    server: true,
+  },
+  token: {
+    entry: 'token.ts',
+    description: 'Token endpoint: authorization codes and rotating refresh tokens',
+    clients: ['dynamodb:GetItem'],
+    grants: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    signingKey: 'sign',
+    server: true,
+  },
+  revoke: {
+    entry: 'revoke.ts',
+    description: 'RFC 7009 token revocation',
+    clients: ['dynamodb:GetItem'],
+    grants: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  },
+  metadata: {
+    entry: 'metadata.ts',
+    description: 'RFC 8414 authorization server metadata',
+    clients: [],
+    grants: [],
+    server: true,
+  },
+  jwks: {
+    entry: 'jwks.ts',
+    description: 'Public keys of the access-token signing keys',
+    clients: [],
+    grants: [],
+    signingKey: 'publicKey',
   },
 } as const satisfies Record<string, FunctionSpec>;
 
@@ -38,7 +82,7 @@ export interface AuthorizerSpec {
   readonly function: FunctionName;
   /**
    * Query parameters API Gateway requires before it calls the authorizer; a request without
-   * one is answered 401 (the UNAUTHORIZED gateway response) and never reaches the function.
+   * one is answered by the UNAUTHORIZED gateway response and never reaches the function.
    * redirect_uri is deliberately absent: it may be omitted when a client has one URI.
    */
   readonly identityQueryParameters: readonly string[];
@@ -65,11 +109,17 @@ export interface RouteSpec {
   readonly path: string;
   readonly function: FunctionName;
   readonly authorizer?: AuthorizerName;
-  /** Routes open to anyone on the internet get their own method throttling. */
+  /** Routes where anyone on the internet can make the server write get their own method throttling. */
   readonly throttled?: boolean;
 }
 
 export const ROUTES: readonly RouteSpec[] = [
-  { method: 'POST', path: '/register', function: 'register', throttled: true },
-  { method: 'GET', path: '/authorize', function: 'authorize', authorizer: 'redirectUri' },
+  { method: 'GET', path: ENDPOINTS.metadata, function: 'metadata' },
+  { method: 'POST', path: ENDPOINTS.registration, function: 'register', throttled: true },
+  { method: 'GET', path: ENDPOINTS.authorization, function: 'authorization', authorizer: 'redirectUri' },
+  { method: 'POST', path: ENDPOINTS.consent, function: 'authorization' },
+  { method: 'GET', path: ENDPOINTS.callback, function: 'authorization' },
+  { method: 'POST', path: ENDPOINTS.token, function: 'token', throttled: true },
+  { method: 'POST', path: ENDPOINTS.revocation, function: 'revoke' },
+  { method: 'GET', path: ENDPOINTS.jwks, function: 'jwks' },
 ];

@@ -20,6 +20,7 @@ export type ClientLookup = (clientId: string) => Promise<RegisteredClient | unde
 export const ADMISSION_CONTEXT_KEYS = {
   clientId: 'clientId',
   clientName: 'clientName',
+  clientUri: 'clientUri',
   redirectUri: 'redirectUri',
   tokenEndpointAuthMethod: 'tokenEndpointAuthMethod',
 } as const;

@@ -41,6 +41,8 @@ export class OAuthError extends Error {
     readonly description: string,
     /** Only for transport-level refusals (405, 413, 415) whose status RFC 6749 does not fix. */
     status?: number,
+    /** Response headers the error requires, e.g. WWW-Authenticate on a 401 (RFC 6749 5.2). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(`${code}: ${description}`);
     this.name = 'OAuthError';

@@ -24,3 +24,14 @@ export function singleValuedQuery(multi: MultiValueQuery, single: SingleValueQue
   }
   return { ok: true, params };
 }
+
+/** Flattens a parsed form (repeated fields arrive as arrays), refusing any repeated parameter. */
+export function singleValuedForm(
+  form: Readonly<Record<string, string | readonly string[] | undefined>> | null,
+): QueryResult {
+  const multi: Record<string, readonly string[]> = {};
+  for (const [name, value] of Object.entries(form ?? {})) {
+    if (value !== undefined) multi[name] = typeof value === 'string' ? [value] : value;
+  }
+  return singleValuedQuery(multi, null);
+}

@@ -8,6 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
+import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { OAuthError } from '../domain/oauth-error.js';
 import { countWithDimension, logger, metrics } from './powertools.js';
@@ -26,6 +27,22 @@ interface PipelineOptions {
   refusalMetric: string;
 }
 
+/** How a body-taking endpoint names its media type and a body it cannot read. */
+interface BodyRules {
+  mediaType: string;
+  unreadable: (reason: string) => OAuthError;
+}
+
+const JSON_BODY: BodyRules = {
+  mediaType: 'application/json',
+  unreadable: (reason) => new OAuthError('invalid_client_metadata', reason),
+};
+
+const FORM_BODY: BodyRules = {
+  mediaType: 'application/x-www-form-urlencoded',
+  unreadable: (reason) => new OAuthError('invalid_request', reason),
+};
+
 function correlationIdFromRequest(): middy.MiddlewareObj<APIGatewayProxyEvent> {
   return {
     before: ({ event }) => {
@@ -35,10 +52,13 @@ function correlationIdFromRequest(): middy.MiddlewareObj<APIGatewayProxyEvent> {
 }
 
 /** Maps any error to an OAuth response; unexpected ones are logged (message and stack only). */
-function oauthErrors(options: PipelineOptions): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+function oauthErrors(
+  options: PipelineOptions,
+  body?: BodyRules,
+): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: (request) => {
-      const error = toOAuthError(request.error);
+      const error = toOAuthError(request.error, body);
       if (error.status >= 500) {
         logger.error('request failed', { error: request.error as Error });
       } else {
@@ -60,19 +80,19 @@ function isHttpError(error: unknown): error is HttpErrorLike {
 }
 
 /** Translates middy's body-parser errors; anything unknown becomes a bare server_error. */
-export function toOAuthError(error: unknown): OAuthError {
+export function toOAuthError(error: unknown, body: BodyRules = JSON_BODY): OAuthError {
   if (error instanceof OAuthError) return error;
   if (isHttpError(error) && error.statusCode === 415) {
-    // @middy/http-json-body-parser uses 415 both for the media type and for unparseable JSON.
+    // middy's body parsers use 415 both for the media type and for an unparseable body.
     return error.message === 'Unsupported Media Type'
-      ? new OAuthError('invalid_request', 'Content-Type must be application/json', 415)
-      : new OAuthError('invalid_client_metadata', 'The request body is not valid JSON.');
+      ? new OAuthError('invalid_request', `Content-Type must be ${body.mediaType}`, 415)
+      : body.unreadable(`The request body is not valid ${body.mediaType}.`);
   }
   return new OAuthError('server_error', 'An unexpected error occurred.');
 }
 
 /** Refuses bodies over the limit (413) and empty ones before any parsing is attempted. */
-function boundedJsonBody(): middy.MiddlewareObj<APIGatewayProxyEvent> {
+function boundedBody(rules: BodyRules): middy.MiddlewareObj<APIGatewayProxyEvent> {
   return {
     before: ({ event }) => {
       const body = event.body ?? '';
@@ -80,20 +100,24 @@ function boundedJsonBody(): middy.MiddlewareObj<APIGatewayProxyEvent> {
       if (bytes > MAX_BODY_BYTES) {
         throw new OAuthError('invalid_request', `The request body must be at most ${MAX_BODY_BYTES} bytes.`, 413);
       }
-      if (bytes === 0) throw new OAuthError('invalid_client_metadata', 'The request body is empty.');
-      // Media types are case-insensitive (RFC 9110 8.3.1); the parser's check is not.
+      if (bytes === 0) throw rules.unreadable('The request body is empty.');
+      // Media types are case-insensitive (RFC 9110 8.3.1); the parsers' checks are not.
       const contentType = event.headers?.['content-type'];
       if (contentType) event.headers['content-type'] = contentType.toLowerCase();
     },
   };
 }
 
-function pipeline<TEvent extends APIGatewayProxyEvent>(handler: HttpHandler<TEvent>, options: PipelineOptions) {
+function pipeline<TEvent extends APIGatewayProxyEvent>(
+  handler: HttpHandler<TEvent>,
+  options: PipelineOptions,
+  body?: BodyRules,
+) {
   return middy<TEvent, APIGatewayProxyResult>(handler)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(correlationIdFromRequest())
-    .use(oauthErrors(options))
+    .use(oauthErrors(options, body))
     .use(httpHeaderNormalizer());
 }
 
@@ -102,12 +126,24 @@ export function httpFunction(handler: HttpHandler, options: PipelineOptions) {
   return pipeline(handler, options);
 }
 
+type WithBody<TBody> = Omit<APIGatewayProxyEvent, 'body'> & { body: TBody };
+
 /** A handler whose body is a JSON object; the handler sees it already parsed. */
-export function jsonBodyFunction<TBody>(
-  handler: HttpHandler<Omit<APIGatewayProxyEvent, 'body'> & { body: TBody }>,
+export function jsonBodyFunction<TBody>(handler: HttpHandler<WithBody<TBody>>, options: PipelineOptions) {
+  return pipeline(handler as unknown as HttpHandler, options, JSON_BODY)
+    .use(boundedBody(JSON_BODY))
+    .use(httpJsonBodyParser());
+}
+
+/**
+ * A handler whose body is a form (RFC 6749 token and revocation requests). Parameters sent
+ * more than once arrive as arrays; singleFormParams refuses them.
+ */
+export function formBodyFunction(
+  handler: HttpHandler<WithBody<Record<string, string | string[] | undefined>>>,
   options: PipelineOptions,
 ) {
-  return pipeline(handler as unknown as HttpHandler, options)
-    .use(boundedJsonBody())
-    .use(httpJsonBodyParser());
+  return pipeline(handler as unknown as HttpHandler, options, FORM_BODY)
+    .use(boundedBody(FORM_BODY))
+    .use(httpUrlencodeBodyParser());
 }

@@ -19,6 +19,6 @@ export function jsonResponse(
   };
 }
 
-export function oauthErrorResponse(error: OAuthError, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return jsonResponse(error.status, error.toJSON(), headers);
+export function oauthErrorResponse(error: OAuthError): APIGatewayProxyResult {
+  return jsonResponse(error.status, error.toJSON(), { ...error.headers });
 }

@@ -85,6 +85,7 @@ function requestContext(request: RawRequest, resource: string): APIGatewayEventR
 
 export function proxyEvent(
   request: RawRequest,
+  path: string,
   resource: string,
   pathParameters: Record<string, string> | null,
 ): APIGatewayProxyEvent {
@@ -92,7 +93,7 @@ export function proxyEvent(
   const query = queryMaps(request.url);
   return {
     resource,
-    path: request.url.pathname,
+    path,
     httpMethod: request.method,
     headers: headers.single,
     multiValueHeaders: headers.multi,

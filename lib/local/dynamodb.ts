@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { CLIENTS_TABLE_KEY } from '../../lambda/store/dynamodb-client-store.js';
+import { GRANTS_TABLE_KEY } from '../../lambda/store/dynamodb-grant-store.js';
 
 export const IN_MEMORY = ':memory:';
 
@@ -39,15 +40,15 @@ export async function startDynalite(dataDir: string): Promise<LocalDynamo> {
   };
 }
 
-/** Creates the clients table if it is missing, with the key the deployed table has. */
-export async function ensureClientsTable(endpoint: string, tableName: string): Promise<void> {
+/** Creates a table if it is missing, with the string partition key the deployed table has. */
+async function ensureTable(endpoint: string, tableName: string, key: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint });
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: CLIENTS_TABLE_KEY, AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: CLIENTS_TABLE_KEY, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
@@ -56,4 +57,12 @@ export async function ensureClientsTable(endpoint: string, tableName: string): P
   } finally {
     client.destroy();
   }
+}
+
+export function ensureClientsTable(endpoint: string, tableName: string): Promise<void> {
+  return ensureTable(endpoint, tableName, CLIENTS_TABLE_KEY);
+}
+
+export function ensureGrantsTable(endpoint: string, tableName: string): Promise<void> {
+  return ensureTable(endpoint, tableName, GRANTS_TABLE_KEY);
 }

@@ -107,6 +107,9 @@ export class LocalGateway {
   private readonly routes = ROUTES.map(compile);
   private readonly handlers = new Map<FunctionName, AnyHandler>();
 
+  /** basePath: serve the API under this prefix, as a stage path or a base-path mapping would. */
+  constructor(private readonly basePath = '') {}
+
   /** Imports every function module once; call after the environment is configured. */
   async load(importFunction: (entry: string) => Promise<{ handler: AnyHandler }>): Promise<void> {
     for (const [name, spec] of Object.entries(FUNCTIONS) as Array<[FunctionName, (typeof FUNCTIONS)[FunctionName]]>) {
@@ -125,13 +128,14 @@ export class LocalGateway {
     if (request.body.length > MAX_PAYLOAD_BYTES) {
       return renderGatewayResponse('DEFAULT_4XX', 413, { errorMessage: 'Request Too Long' });
     }
-    const match = this.match(request.method, request.url.pathname);
-    if (!match) {
+    const path = this.withoutBasePath(request.url.pathname);
+    const match = path === undefined ? undefined : this.match(request.method, path);
+    if (!match || path === undefined) {
       return renderGatewayResponse('MISSING_AUTHENTICATION_TOKEN', 403, {
         errorMessage: 'Missing Authentication Token',
       });
     }
-    const event = proxyEvent(request, match.route.spec.path, match.pathParameters);
+    const event = proxyEvent(request, path, match.route.spec.path, match.pathParameters);
 
     const authorizerName = match.route.spec.authorizer;
     if (authorizerName) {
@@ -170,6 +174,12 @@ export class LocalGateway {
       // API Gateway answers a failed Lambda proxy integration with a 502.
       return renderGatewayResponse('DEFAULT_5XX', 502, { errorMessage: 'Internal server error' });
     }
+  }
+
+  private withoutBasePath(pathname: string): string | undefined {
+    if (!this.basePath) return pathname;
+    if (!pathname.startsWith(`${this.basePath}/`)) return undefined;
+    return pathname.slice(this.basePath.length);
   }
 
   private match(method: string, path: string) {

@@ -1,31 +1,50 @@
 /**
- * `npm start`: the gateway's API on one machine. Storage first, then the functions (which read
- * their configuration at import, as on a cold start), and only then the port opens, so a
- * client that can connect finds everything ready.
+ * `npm start`: the gateway on one machine. Storage, keys and the upstream provider first, then
+ * the functions (which read their configuration at import, as on a cold start), and only then
+ * the port opens, so a client that can connect finds everything ready.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { ENV, redirectUriPolicyEnv, redirectUriPolicyFromEnv } from '../../lambda/config.js';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ENV, listEnv, redirectUriPolicyFromEnv } from '../../lambda/config.js';
+import { ENDPOINTS } from '../../lambda/domain/endpoints.js';
 import type { RedirectUriPolicy } from '../../lambda/domain/redirect-uri-policy.js';
-import { ensureClientsTable, IN_MEMORY, type LocalDynamo, startDynalite } from './dynamodb.js';
+import { functionEnvironment, type GatewaySettings } from '../function-environment.js';
+import { FUNCTIONS } from '../routes.js';
+import { startDevOidcProvider } from './dev-oidc-provider.js';
+import { ensureClientsTable, ensureGrantsTable, IN_MEMORY, type LocalDynamo, startDynalite } from './dynamodb.js';
 import { LocalGateway, serveNodeRequest } from './gateway.js';
 
 export interface LocalServerOptions {
   port: number;
-  /** Directory for dynalite's files, or ':memory:'. Ignored when dynamodbEndpoint is set. */
+  /** Directory for dynalite's files, the signing key and the cookie key, or ':memory:'. */
   dataDir: string;
   dynamodbEndpoint?: string;
   tableName: string;
+  grantsTableName: string;
   redirectUriPolicy: RedirectUriPolicy;
+  /** Serve everything under this path prefix (no trailing slash), e.g. `/gateway`. */
+  basePath: string;
+  /** Overrides `http://127.0.0.1:$PORT$BASE_PATH`. */
+  issuerUrl?: string;
+  scopes: string[];
+  /** A real OpenID provider instead of the built-in development one. */
+  upstream?: { issuer: string; clientId: string; clientSecret?: string; scope?: string };
 }
 
 export interface RunningServer {
+  /** Base URL the server listens on (`http://127.0.0.1:<port>`). */
   url: string;
+  issuer: string;
   close(): Promise<void>;
 }
 
 export const LOCAL_TABLE_NAME = 'mcp-oauth-gateway-clients';
+export const LOCAL_GRANTS_TABLE_NAME = 'mcp-oauth-gateway-grants';
+export const DEV_UPSTREAM_CLIENT_ID = 'mcp-oauth-gateway-local';
 
 /** Reads the local server's configuration; see the README's configuration table. */
 export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions {
@@ -33,55 +52,142 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, not ${env.PORT}`);
   const dataDir = env.DATA_DIR ?? '.data';
-  const hosts = env[ENV.allowedRedirectHosts]
-    ?.split(',')
-    .map((h) => h.trim().toLowerCase())
-    .filter(Boolean);
+  const basePath = (env.BASE_PATH ?? '').replace(/\/+$/, '');
+  if (basePath && !/^\/[A-Za-z0-9\-._~/]*$/.test(basePath))
+    throw new Error('BASE_PATH must be a path such as /gateway');
+  const upstreamIssuer = env[ENV.upstreamIssuer];
   return {
     port,
     dataDir: dataDir === IN_MEMORY ? IN_MEMORY : resolve(dataDir),
     dynamodbEndpoint: env[ENV.dynamodbEndpoint] || undefined,
     tableName: env[ENV.tableName] || LOCAL_TABLE_NAME,
+    grantsTableName: env[ENV.grantsTableName] || LOCAL_GRANTS_TABLE_NAME,
     redirectUriPolicy: redirectUriPolicyFromEnv(env),
+    basePath,
+    issuerUrl: env[ENV.issuerUrl]?.replace(/\/+$/, '') || undefined,
+    scopes: listEnv(ENV.scopes, env),
+    ...(upstreamIssuer
+      ? {
+          upstream: {
+            issuer: upstreamIssuer,
+            clientId: env[ENV.upstreamClientId] ?? '',
+            ...(env[ENV.upstreamClientSecret] ? { clientSecret: env[ENV.upstreamClientSecret] } : {}),
+            ...(env[ENV.upstreamScope] ? { scope: env[ENV.upstreamScope] } : {}),
+          },
+        }
+      : {}),
   };
 }
 
+/** The issuer contains the port, so an OS-assigned port is chosen before anything else starts. */
+async function choosePort(port: number): Promise<number> {
+  if (port !== 0) return port;
+  const probe = createServer();
+  await new Promise<void>((done, fail) => {
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => done());
+  });
+  const chosen = (probe.address() as AddressInfo).port;
+  await new Promise<void>((done) => probe.close(() => done()));
+  return chosen;
+}
+
+/** A random key kept in the data directory so cookies survive a restart; in memory, a fresh one. */
+function cookieKey(dataDir: string): string {
+  if (dataDir === IN_MEMORY) return randomBytes(32).toString('base64url');
+  const file = join(dataDir, 'cookie-key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
+}
+
 export async function startLocalServer(options: LocalServerOptions): Promise<RunningServer> {
-  const dynamo: LocalDynamo | undefined = options.dynamodbEndpoint ? undefined : await startDynalite(options.dataDir);
-  const endpoint = options.dynamodbEndpoint ?? (dynamo as LocalDynamo).endpoint;
-  // Credentials and region only matter to the SDK's signer here; dynalite ignores them.
-  process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  await ensureClientsTable(endpoint, options.tableName);
-
-  Object.assign(process.env, {
-    [ENV.tableName]: options.tableName,
-    [ENV.dynamodbEndpoint]: endpoint,
-    ...redirectUriPolicyEnv(options.redirectUriPolicy),
-  });
-  const gateway = new LocalGateway();
-  await gateway.load((entry) => import(`../../lambda/${entry}`));
-
-  const server: Server = createServer((req, res) => {
-    serveNodeRequest(gateway, req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
-      res.end('{"error":"server_error","error_description":"The local gateway failed."}');
-    });
-  });
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolvePromise());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-      await dynamo?.close();
-    },
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
   };
+  try {
+    const port = await choosePort(options.port);
+    const issuer = options.issuerUrl ?? `http://127.0.0.1:${port}${options.basePath}`;
+
+    // Credentials and region only matter to the SDK's signer here; dynalite ignores them.
+    process.env.AWS_REGION ??= 'us-east-1';
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+
+    if (options.dataDir !== IN_MEMORY) mkdirSync(options.dataDir, { recursive: true });
+    let endpoint = options.dynamodbEndpoint;
+    if (!endpoint) {
+      const dynamo: LocalDynamo = await startDynalite(options.dataDir);
+      cleanups.push(() => dynamo.close());
+      endpoint = dynamo.endpoint;
+    }
+    await ensureClientsTable(endpoint, options.tableName);
+    await ensureGrantsTable(endpoint, options.grantsTableName);
+
+    let keyDir = options.dataDir;
+    if (keyDir === IN_MEMORY) {
+      const temporary = mkdtempSync(join(tmpdir(), 'mcp-gw-key-'));
+      cleanups.push(() => rmSync(temporary, { recursive: true, force: true }));
+      keyDir = temporary;
+    }
+
+    let upstream = options.upstream;
+    if (!upstream) {
+      const dev = await startDevOidcProvider({
+        clients: [{ client_id: DEV_UPSTREAM_CLIENT_ID, redirect_uris: [`${issuer}${ENDPOINTS.callback}`] }],
+      });
+      cleanups.push(() => dev.close());
+      upstream = { issuer: dev.issuer, clientId: DEV_UPSTREAM_CLIENT_ID };
+    }
+
+    const settings: GatewaySettings = {
+      clientsTable: options.tableName,
+      grantsTable: options.grantsTableName,
+      issuer,
+      resources: [`${issuer}/mcp`],
+      scopes: options.scopes,
+      redirectUriPolicy: options.redirectUriPolicy,
+      cookieSecret: { value: cookieKey(options.dataDir) },
+      // Plain http on loopback: a Secure cookie would never be sent back.
+      cookieSecure: issuer.startsWith('https:'),
+      upstream: {
+        issuer: upstream.issuer,
+        clientId: upstream.clientId,
+        ...(upstream.clientSecret ? { clientSecret: { value: upstream.clientSecret } } : {}),
+        ...(upstream.scope ? { scope: upstream.scope } : {}),
+        allowHttp: upstream.issuer.startsWith('http:'),
+      },
+      signing: { file: join(keyDir, 'signing-key.json') },
+    };
+    // One process runs every function: it gets the union of their environments.
+    for (const spec of Object.values(FUNCTIONS)) Object.assign(process.env, functionEnvironment(spec, settings));
+    process.env[ENV.dynamodbEndpoint] = endpoint;
+
+    const gateway = new LocalGateway(options.basePath);
+    await gateway.load((entry) => import(`../../lambda/${entry}`));
+
+    const server: Server = createServer((req, res) => {
+      serveNodeRequest(gateway, req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end('{"error":"server_error","error_description":"The local gateway failed."}');
+      });
+    });
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen(port, '127.0.0.1', () => done());
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((done) => {
+          server.closeAllConnections();
+          server.close(() => done());
+        }),
+    );
+    return { url: `http://127.0.0.1:${port}`, issuer, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

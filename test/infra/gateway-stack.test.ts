@@ -13,7 +13,7 @@ import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from '../../lib/gateway-r
 import { GatewayStack, type GatewayStackProps } from '../../lib/gateway-stack.js';
 import { ACKNOWLEDGED_FINDINGS } from '../../lib/nag-suppressions.js';
 import { OAuthGateway } from '../../lib/oauth-gateway.js';
-import { FUNCTIONS } from '../../lib/routes.js';
+import { FUNCTIONS, type FunctionSpec } from '../../lib/routes.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -36,25 +36,51 @@ function functionId(template: Template, name: keyof typeof FUNCTIONS): string {
   return ids[0];
 }
 
-/** Every IAM action granted to the role of a function, across its policies. */
-function actionsOf(template: Template, name: keyof typeof FUNCTIONS): string[] {
+interface GrantedStatement {
+  actions: string[];
+  /** The statement's resources, serialized: enough to see which logical ids they name. */
+  resources: string;
+}
+
+/** Every IAM statement granted to the role of a function, across its policies. */
+function statementsOf(template: Template, name: keyof typeof FUNCTIONS): GrantedStatement[] {
   const fn = template.findResources('AWS::Lambda::Function')[functionId(template, name)];
   const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
   const policies = Object.values(template.findResources('AWS::IAM::Policy') as Resources).filter((policy) =>
     (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleId),
   );
   return policies.flatMap((policy) =>
-    (policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[] }> }).Statement.flatMap(
-      (statement) => ([] as string[]).concat(statement.Action),
-    ),
+    (
+      policy.Properties.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }
+    ).Statement.map((statement) => ({
+      actions: ([] as string[]).concat(statement.Action),
+      resources: JSON.stringify(statement.Resource),
+    })),
   );
+}
+
+function actionsOf(template: Template, name: keyof typeof FUNCTIONS): string[] {
+  return statementsOf(template, name).flatMap((statement) => statement.actions);
+}
+
+/** Actions a function may take on one resource, named by its logical id. */
+function actionsOn(template: Template, name: keyof typeof FUNCTIONS, logicalId: string): string[] {
+  return statementsOf(template, name)
+    .filter((statement) => statement.resources.includes(`"${logicalId}"`))
+    .flatMap((statement) => statement.actions)
+    .sort();
+}
+
+function logicalIdOf(template: Template, type: string, properties: Record<string, unknown> = {}): string {
+  const ids = Object.keys(template.findResources(type, { Properties: properties }));
+  expect(ids, type).toHaveLength(1);
+  return ids[0];
 }
 
 describe('clients table', () => {
   const { template } = synthStack();
 
   it('is keyed by client_id, on demand, with point-in-time recovery and deletion protection, and retained', () => {
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
     template.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -94,15 +120,43 @@ describe('functions', () => {
     },
   );
 
-  it('gives each function exactly the table actions the route table lists', () => {
+  it('gives each function exactly the table actions the route table lists, on the right table', () => {
+    const clientsTable = logicalIdOf(template, 'AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'client_id', KeyType: 'HASH' }],
+    });
+    const grantsTable = logicalIdOf(template, 'AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    });
     for (const name of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
-      const tableActions = actionsOf(template, name).filter((action) => action.startsWith('dynamodb:'));
-      expect(tableActions.sort(), name).toEqual([...FUNCTIONS[name].tableActions].sort());
+      const spec: FunctionSpec = FUNCTIONS[name];
+      expect(actionsOn(template, name, clientsTable), `${name} on clients`).toEqual([...spec.clients].sort());
+      expect(actionsOn(template, name, grantsTable), `${name} on grants`).toEqual([...spec.grants].sort());
+      const allTableActions = actionsOf(template, name).filter((action) => action.startsWith('dynamodb:'));
+      expect(allTableActions.length, name).toBe(spec.clients.length + spec.grants.length);
     }
-    expect(actionsOf(template, 'register')).toContain('dynamodb:PutItem');
-    expect(actionsOf(template, 'redirectUriAuthorizer')).toEqual(
-      expect.not.arrayContaining(['dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:Query']),
-    );
+    expect(actionsOn(template, 'register', clientsTable)).toEqual(['dynamodb:PutItem']);
+    expect(actionsOn(template, 'redirectUriAuthorizer', clientsTable)).toEqual(['dynamodb:GetItem']);
+  });
+
+  it('lets only the token function sign and only the JWKS function read public keys', () => {
+    const key = logicalIdOf(template, 'AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+    for (const name of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
+      const expected = name === 'token' ? ['kms:Sign'] : name === 'jwks' ? ['kms:GetPublicKey'] : [];
+      expect(actionsOn(template, name, key), name).toEqual(expected);
+      expect(
+        actionsOf(template, name).filter((action) => action.startsWith('kms:')),
+        name,
+      ).toEqual(expected);
+    }
+  });
+
+  it('lets only the authorization function read the cookie-signing secret', () => {
+    const secret = logicalIdOf(template, 'AWS::SecretsManager::Secret');
+    for (const name of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
+      const reads = actionsOn(template, name, secret);
+      if (name === 'authorization') expect(reads).toContain('secretsmanager:GetSecretValue');
+      else expect(reads, name).toEqual([]);
+    }
   });
 
   it('lets functions write only to their own log groups, with retention', () => {
@@ -179,14 +233,14 @@ describe('REST API', () => {
     });
   });
 
-  it('hands GET /authorize to a custom integration when one is given, creating no default backend', () => {
+  it('hands GET /authorize to a custom integration when one is given', () => {
     const app = newApp();
     const stack = new Stack(app, 'Custom');
     new OAuthGateway(stack, 'Gateway', {
       authorizeIntegration: new apigw.HttpIntegration('https://auth.example.com/authorize'),
     });
     const custom = Template.fromStack(stack);
-    custom.resourceCountIs('AWS::Lambda::Function', Object.keys(FUNCTIONS).length - 1);
+    custom.resourceCountIs('AWS::ApiGateway::Method', 8);
     custom.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'GET',
       AuthorizationType: 'CUSTOM',

@@ -1,0 +1,131 @@
+/**
+ * The built-in authorization server's browser endpoints: GET /authorize (behind the
+ * redirect-URI authorizer), POST /consent and GET /callback. One function, since a person
+ * goes through all three within a minute and one warm container serves them.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ENV, requireEnv } from './config.js';
+import { completeCallback, type FlowDeps, startAuthorization, submitConsent } from './domain/authorization-flow.js';
+import { redirectWithParams } from './domain/authorization-request.js';
+import { ADMISSION_CONTEXT_KEYS } from './domain/authorize-admission.js';
+import { ENDPOINTS } from './domain/endpoints.js';
+import { OAuthError } from './domain/oauth-error.js';
+import { singleValuedQuery } from './domain/query.js';
+import { serverConfigFromEnv } from './domain/server-config.js';
+import { CONSENT_COOKIE, type CookieSettings, readCookie, TRANSACTION_COOKIE } from './http/cookies.js';
+import { renderFlowOutcome } from './http/flow-responses.js';
+import { httpFunction } from './http/pipeline.js';
+import { NO_STORE_HEADERS } from './http/responses.js';
+import { requireSecretValue, secretValue } from './secret-values.js';
+import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
+import { OpenIdUpstream } from './upstream/openid-upstream.js';
+
+const config = serverConfigFromEnv();
+const cookies: CookieSettings = { secure: process.env[ENV.cookieSecure] !== 'false' };
+const upstreamSecret = await secretValue(ENV.upstreamClientSecret, ENV.upstreamClientSecretArn);
+const deps: FlowDeps = {
+  grants: new DynamoDbGrantStore(requireEnv(ENV.grantsTableName)),
+  upstream: new OpenIdUpstream({
+    issuer: requireEnv(ENV.upstreamIssuer),
+    clientId: requireEnv(ENV.upstreamClientId),
+    ...(upstreamSecret ? { clientSecret: upstreamSecret } : {}),
+    redirectUri: `${config.issuer}${ENDPOINTS.callback}`,
+    scope: process.env[ENV.upstreamScope] || 'openid',
+    allowInsecureHttp: process.env[ENV.upstreamAllowHttp] === 'true',
+  }),
+  config,
+  cookieKey: await requireSecretValue(ENV.cookieSecret, ENV.cookieSecretArn),
+  cookies,
+  now: () => Math.floor(Date.now() / 1000),
+};
+
+function queryOf(event: APIGatewayProxyEvent) {
+  return singleValuedQuery(event.multiValueQueryStringParameters, event.queryStringParameters);
+}
+
+async function authorize(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const context = event.requestContext.authorizer ?? {};
+  const text = (key: string) => (typeof context[key] === 'string' ? (context[key] as string) : '');
+  const redirectUri = text(ADMISSION_CONTEXT_KEYS.redirectUri);
+  const clientId = text(ADMISSION_CONTEXT_KEYS.clientId);
+  if (!redirectUri || !clientId) {
+    // Reached without the authorizer: a deployment mistake. Never redirect anywhere unverified.
+    throw new Error('GET /authorize invoked without the redirect-URI authorizer context');
+  }
+  const query = queryOf(event);
+  if (!query.ok) {
+    // The authorizer already refuses repeated parameters; this is defence in depth.
+    const location = redirectWithParams(redirectUri, {
+      error: 'invalid_request',
+      error_description: `${query.repeated} appears more than once.`,
+      iss: config.issuer,
+    });
+    return { statusCode: 302, headers: { Location: location, ...NO_STORE_HEADERS }, body: '' };
+  }
+  const outcome = await startAuthorization(
+    deps,
+    {
+      clientId,
+      clientName: text(ADMISSION_CONTEXT_KEYS.clientName),
+      clientUri: text(ADMISSION_CONTEXT_KEYS.clientUri),
+      redirectUri,
+    },
+    query.params,
+    readCookie(event.headers, cookies, CONSENT_COOKIE),
+  );
+  return renderFlowOutcome(outcome);
+}
+
+function formOf(event: APIGatewayProxyEvent): Record<string, string> | undefined {
+  const type = event.headers['content-type']?.toLowerCase() ?? '';
+  if (!type.startsWith('application/x-www-form-urlencoded')) return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString() : (event.body ?? '');
+  const form: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(raw)) {
+    if (name in form) return undefined;
+    form[name] = value;
+  }
+  return form;
+}
+
+async function consent(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const form = formOf(event);
+  if (!form) throw new OAuthError('invalid_request', 'The consent form must be a form-encoded POST.');
+  const outcome = await submitConsent(deps, {
+    form,
+    transactionCookie: readCookie(event.headers, cookies, TRANSACTION_COOKIE),
+    consentCookie: readCookie(event.headers, cookies, CONSENT_COOKIE),
+    origin: event.headers.origin,
+  });
+  return renderFlowOutcome(outcome);
+}
+
+async function callback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const query = queryOf(event);
+  if (!query.ok) throw new OAuthError('invalid_request', `${query.repeated} appears more than once.`);
+  // The URL the provider redirected to, rebuilt on the configured issuer, never the Host header.
+  const callbackUrl = new URL(`${config.issuer}${ENDPOINTS.callback}`);
+  for (const [name, value] of Object.entries(query.params)) callbackUrl.searchParams.append(name, value);
+  const outcome = await completeCallback(
+    deps,
+    query.params,
+    callbackUrl,
+    readCookie(event.headers, cookies, TRANSACTION_COOKIE),
+  );
+  return renderFlowOutcome(outcome);
+}
+
+const ROUTES: Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> = {
+  [`GET ${ENDPOINTS.authorization}`]: authorize,
+  [`POST ${ENDPOINTS.consent}`]: consent,
+  [`GET ${ENDPOINTS.callback}`]: callback,
+};
+
+export const handler = httpFunction(
+  async (event) => {
+    const route = ROUTES[`${event.httpMethod} ${event.resource}`];
+    if (!route) throw new OAuthError('invalid_request', 'No endpoint answers this method and path.', 404);
+    return route(event);
+  },
+  { refusalMetric: 'AuthorizationRefused' },
+);

@@ -1,0 +1,247 @@
+/**
+ * The browser side of the built-in authorization server, as use cases that return plain
+ * outcomes (a redirect, a consent view, an error page) for the HTTP layer to render:
+ *
+ *   GET /authorize  -> pending request stored, browser bound by cookie -> consent (or remembered)
+ *   POST /consent   -> deny: access_denied to the client; allow: remembered, off to the upstream provider
+ *   GET /callback   -> upstream login completed -> authorization code to the client, with iss (RFC 9207)
+ *
+ * Only GET /authorize runs behind the redirect-URI authorizer; the other two trust nothing but
+ * what this server stored and signed, and the cookie that binds the flow to one browser.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_LIFETIMES } from '../config.js';
+import { CONSENT_COOKIE, type CookieSettings, clearCookie, setCookie, TRANSACTION_COOKIE } from '../http/cookies.js';
+import type { GrantStore, PendingAuthorization } from '../store/grant-store.js';
+import { type UpstreamIdentityProvider, UpstreamLoginError } from '../upstream/upstream-provider.js';
+import { parseAuthorizationRequest, redirectWithParams } from './authorization-request.js';
+import { ENDPOINTS } from './endpoints.js';
+import { OAuthError } from './oauth-error.js';
+import { newSecret } from './secrets.js';
+import { grantableScope, resolveResource, type ServerConfig } from './server-config.js';
+import { formToken, formTokenMatches, signValue, verifySignedValue } from './signed-values.js';
+import { mintAuthorizationCode } from './token-service.js';
+
+export interface FlowDeps {
+  grants: GrantStore;
+  upstream: UpstreamIdentityProvider;
+  config: ServerConfig;
+  cookieKey: string;
+  cookies: CookieSettings;
+  now: () => number;
+}
+
+export interface ConsentView {
+  formAction: string;
+  requestId: string;
+  csrf: string;
+  clientName: string;
+  clientUri?: string;
+  /** Where the person will be sent back to, as they should read it. */
+  returnTo: string;
+  scope: string;
+}
+
+export type FlowOutcome =
+  | { kind: 'redirect'; status: 302 | 303; location: string; cookies: string[] }
+  | { kind: 'consent'; view: ConsentView; cookies: string[] }
+  | { kind: 'error-page'; status: number; title: string; message: string };
+
+/** What the redirect-URI authorizer established about the client and its redirect URI. */
+export interface AdmittedClient {
+  clientId: string;
+  clientName: string;
+  clientUri: string;
+  redirectUri: string;
+}
+
+const MAX_REMEMBERED_CLIENTS = 20;
+
+function sameSecret(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function toClient(
+  deps: FlowDeps,
+  redirectUri: string,
+  params: Record<string, string | undefined>,
+  status: 302 | 303 = 302,
+): FlowOutcome {
+  return {
+    kind: 'redirect',
+    status,
+    location: redirectWithParams(redirectUri, { ...params, iss: deps.config.issuer }),
+    cookies: [clearCookie(deps.cookies, TRANSACTION_COOKIE)],
+  };
+}
+
+function errorToClient(
+  deps: FlowDeps,
+  redirectUri: string,
+  error: OAuthError,
+  state: string | undefined,
+  status: 302 | 303 = 302,
+) {
+  return toClient(deps, redirectUri, { error: error.code, error_description: error.description, state }, status);
+}
+
+function errorPage(status: number, title: string, message: string): FlowOutcome {
+  return { kind: 'error-page', status, title, message };
+}
+
+function rememberedClients(deps: FlowDeps, cookie: string | undefined): string[] {
+  const value = verifySignedValue(deps.cookieKey, CONSENT_COOKIE, cookie);
+  if (!value) return [];
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** How the consent page names the place a person is sent back to. */
+export function describeReturn(redirectUri: string): string {
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(redirectUri)?.[1].toLowerCase();
+  if (scheme === 'https' || scheme === 'http') return new URL(redirectUri).host;
+  return `the app that handles ${scheme}: links`;
+}
+
+async function toUpstream(
+  deps: FlowDeps,
+  pending: PendingAuthorization,
+  cookies: string[],
+  status: 302 | 303,
+): Promise<FlowOutcome> {
+  const url = await deps.upstream.authorizationUrl({
+    state: pending.id,
+    nonce: pending.upstream_nonce,
+    codeVerifier: pending.upstream_code_verifier,
+  });
+  return { kind: 'redirect', status, location: url.toString(), cookies };
+}
+
+export async function startAuthorization(
+  deps: FlowDeps,
+  client: AdmittedClient,
+  params: Readonly<Record<string, string>>,
+  consentCookie: string | undefined,
+): Promise<FlowOutcome> {
+  const state = params.state;
+  let request: ReturnType<typeof parseAuthorizationRequest>;
+  try {
+    request = parseAuthorizationRequest(params);
+  } catch (error) {
+    if (error instanceof OAuthError) return errorToClient(deps, client.redirectUri, error, state);
+    throw error;
+  }
+  const resource = resolveResource(deps.config, request.resource);
+  if (!resource) {
+    const error = new OAuthError('invalid_target', 'resource is not a protected resource of this server.');
+    return errorToClient(deps, client.redirectUri, error, state);
+  }
+  const pending: PendingAuthorization = {
+    id: newSecret(),
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    redirect_uri_in_request: params.redirect_uri !== undefined,
+    code_challenge: request.codeChallenge,
+    ...(state !== undefined ? { state } : {}),
+    scope: grantableScope(deps.config, request.scope),
+    resource,
+    upstream_nonce: randomBytes(32).toString('base64url'),
+    upstream_code_verifier: randomBytes(48).toString('base64url'),
+    expires_at: deps.now() + DEFAULT_LIFETIMES.pendingAuthorization,
+  };
+  await deps.grants.putPending(pending);
+  const bind = setCookie(deps.cookies, TRANSACTION_COOKIE, pending.id, DEFAULT_LIFETIMES.pendingAuthorization);
+
+  if (rememberedClients(deps, consentCookie).includes(client.clientId)) {
+    return toUpstream(deps, pending, [bind], 302);
+  }
+  return {
+    kind: 'consent',
+    cookies: [bind],
+    view: {
+      formAction: `${deps.config.issuer}${ENDPOINTS.consent}`,
+      requestId: pending.id,
+      csrf: formToken(deps.cookieKey, pending.id),
+      clientName: client.clientName || client.clientId,
+      ...(client.clientUri ? { clientUri: client.clientUri } : {}),
+      returnTo: describeReturn(client.redirectUri),
+      scope: pending.scope,
+    },
+  };
+}
+
+export interface ConsentSubmission {
+  form: Readonly<Record<string, string>>;
+  transactionCookie: string | undefined;
+  consentCookie: string | undefined;
+  origin: string | undefined;
+}
+
+export async function submitConsent(deps: FlowDeps, submission: ConsentSubmission): Promise<FlowOutcome> {
+  const { form } = submission;
+  const requestId = form.request ?? '';
+  const expired = () => errorPage(400, 'This request has expired', 'Go back to the application and connect again.');
+  if (submission.origin && submission.origin !== 'null' && submission.origin !== new URL(deps.config.issuer).origin) {
+    return errorPage(403, 'Request refused', 'The form was not sent from this server.');
+  }
+  // The form token proves this server rendered the form; the cookie proves this browser started the flow.
+  if (!formTokenMatches(deps.cookieKey, requestId, form.csrf) || !sameSecret(submission.transactionCookie, requestId)) {
+    return expired();
+  }
+  const pending = await deps.grants.getPending(requestId);
+  if (!pending || pending.expires_at <= deps.now()) return expired();
+
+  if (form.decision !== 'allow') {
+    await deps.grants.takePending(requestId);
+    const error = new OAuthError('access_denied', 'The person declined to authorize the client.');
+    return errorToClient(deps, pending.redirect_uri, error, pending.state, 303);
+  }
+  const remembered = [
+    pending.client_id,
+    ...rememberedClients(deps, submission.consentCookie).filter((id) => id !== pending.client_id),
+  ];
+  const consent = setCookie(
+    deps.cookies,
+    CONSENT_COOKIE,
+    signValue(deps.cookieKey, CONSENT_COOKIE, JSON.stringify(remembered.slice(0, MAX_REMEMBERED_CLIENTS))),
+    DEFAULT_LIFETIMES.consentMemory,
+  );
+  return toUpstream(deps, pending, [consent], 303);
+}
+
+export async function completeCallback(
+  deps: FlowDeps,
+  params: Readonly<Record<string, string>>,
+  callbackUrl: URL,
+  transactionCookie: string | undefined,
+): Promise<FlowOutcome> {
+  const state = params.state ?? '';
+  if (!state || !sameSecret(transactionCookie, state)) {
+    return errorPage(400, 'Sign-in cannot be completed here', 'Start again from the application, in this browser.');
+  }
+  const pending = await deps.grants.takePending(state);
+  if (!pending || pending.expires_at <= deps.now()) {
+    return errorPage(400, 'This request has expired', 'Go back to the application and connect again.');
+  }
+  let subject: string;
+  try {
+    ({ subject } = await deps.upstream.completeLogin(callbackUrl, {
+      state: pending.id,
+      nonce: pending.upstream_nonce,
+      codeVerifier: pending.upstream_code_verifier,
+    }));
+  } catch (error) {
+    if (!(error instanceof UpstreamLoginError)) throw error;
+    const denied = new OAuthError('access_denied', 'Sign-in at the identity provider did not complete.');
+    return errorToClient(deps, pending.redirect_uri, denied, pending.state);
+  }
+  const code = await mintAuthorizationCode(deps, pending, subject);
+  return toClient(deps, pending.redirect_uri, { code, state: pending.state });
+}

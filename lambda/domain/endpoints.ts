@@ -1,0 +1,37 @@
+/**
+ * The paths of the authorization server's endpoints, relative to the issuer. The route table
+ * (lib/routes.ts) mounts functions at these paths and the discovery document advertises them.
+ */
+export const ENDPOINTS = {
+  metadata: '/.well-known/oauth-authorization-server',
+  registration: '/register',
+  authorization: '/authorize',
+  consent: '/consent',
+  callback: '/callback',
+  token: '/token',
+  revocation: '/revoke',
+  jwks: '/jwks',
+} as const;
+
+export const TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED = ['none', 'client_secret_basic', 'client_secret_post'] as const;
+
+/** RFC 8414 authorization server metadata for an issuer. */
+export function authorizationServerMetadata(issuer: string, scopes: readonly string[]): Record<string, unknown> {
+  const url = (path: string) => `${issuer}${path}`;
+  return {
+    issuer,
+    authorization_endpoint: url(ENDPOINTS.authorization),
+    token_endpoint: url(ENDPOINTS.token),
+    registration_endpoint: url(ENDPOINTS.registration),
+    jwks_uri: url(ENDPOINTS.jwks),
+    revocation_endpoint: url(ENDPOINTS.revocation),
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: ['authorization_code', 'refresh_token'],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED],
+    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED],
+    authorization_response_iss_parameter_supported: true,
+    ...(scopes.length > 0 ? { scopes_supported: [...scopes] } : {}),
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * Authorization codes, access tokens and rotating refresh tokens (RFC 6749 4.1, 6; RFC 9068;
+ * RFC 9700 4.14). Pure but for its ports: the grant store, the signer and the clock.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AccessTokenSigner } from '../keys/signing-key.js';
+import type { RegisteredClient } from '../store/client-store.js';
+import type { GrantStore, PendingAuthorization, RefreshTokenRecord } from '../store/grant-store.js';
+import { OAuthError } from './oauth-error.js';
+import { pkceVerifierMatches } from './pkce.js';
+import { hashSecret, newSecret } from './secrets.js';
+import type { ServerConfig } from './server-config.js';
+
+export interface TokenDeps {
+  grants: GrantStore;
+  signer: AccessTokenSigner;
+  config: ServerConfig;
+  /** Seconds since the epoch. */
+  now: () => number;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope?: string;
+}
+
+export const AUTHORIZATION_CODE_TTL = 60;
+
+export function newFamilyId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** Mints the code for a completed sign-in; only its hash is stored. */
+export async function mintAuthorizationCode(
+  deps: Pick<TokenDeps, 'grants' | 'now'>,
+  pending: PendingAuthorization,
+  subject: string,
+): Promise<string> {
+  const code = newSecret();
+  await deps.grants.putCode(hashSecret(code), {
+    client_id: pending.client_id,
+    redirect_uri: pending.redirect_uri,
+    redirect_uri_in_request: pending.redirect_uri_in_request,
+    code_challenge: pending.code_challenge,
+    scope: pending.scope,
+    resource: pending.resource,
+    subject,
+    family_id: newFamilyId(),
+    expires_at: deps.now() + AUTHORIZATION_CODE_TTL,
+  });
+  return code;
+}
+
+const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
+
+function requireGrantType(client: RegisteredClient, grantType: 'authorization_code' | 'refresh_token'): void {
+  if (!client.grant_types.includes(grantType)) {
+    throw new OAuthError('unauthorized_client', `The client did not register the ${grantType} grant.`);
+  }
+}
+
+async function issueTokens(
+  deps: TokenDeps,
+  client: RegisteredClient,
+  grant: { subject: string; scope: string; resource: string; familyId: string; familyExpiresAt: number },
+): Promise<TokenResponse> {
+  const now = deps.now();
+  const { config } = deps;
+  const accessToken = await deps.signer.sign(
+    {
+      iss: config.issuer,
+      sub: grant.subject,
+      aud: grant.resource,
+      client_id: client.client_id,
+      ...(grant.scope ? { scope: grant.scope } : {}),
+      iat: now,
+      exp: now + config.accessTokenTtl,
+      jti: randomUUID(),
+    },
+    'at+jwt',
+  );
+  const response: TokenResponse = {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: config.accessTokenTtl,
+    ...(grant.scope ? { scope: grant.scope } : {}),
+  };
+  if (client.grant_types.includes('refresh_token')) {
+    const refreshToken = newSecret();
+    const record: RefreshTokenRecord = {
+      client_id: client.client_id,
+      subject: grant.subject,
+      scope: grant.scope,
+      resource: grant.resource,
+      family_id: grant.familyId,
+      expires_at: Math.min(now + config.refreshTokenIdleTtl, grant.familyExpiresAt),
+      family_expires_at: grant.familyExpiresAt,
+    };
+    await deps.grants.putRefreshToken(hashSecret(refreshToken), record);
+    response.refresh_token = refreshToken;
+  }
+  return response;
+}
+
+/** RFC 6749 4.1.3 with PKCE (RFC 7636 4.6) and resource indicators (RFC 8707 2.2). */
+export async function exchangeAuthorizationCode(
+  deps: TokenDeps,
+  client: RegisteredClient,
+  params: Readonly<Record<string, string>>,
+): Promise<TokenResponse> {
+  requireGrantType(client, 'authorization_code');
+  if (!params.code) throw new OAuthError('invalid_request', 'code is required.');
+  const now = deps.now();
+  // Consume first, in one conditional write: of two concurrent redemptions exactly one wins.
+  const redemption = await deps.grants.redeemCode(hashSecret(params.code), now);
+  if (redemption.outcome === 'missing') throw invalidGrant('The authorization code is not valid.');
+  const code = redemption.record;
+  if (redemption.outcome === 'replayed') {
+    // RFC 6749 4.1.2: a code used twice revokes what it was used for.
+    await deps.grants.revokeFamily(code.family_id, now + deps.config.refreshTokenAbsoluteTtl);
+    throw invalidGrant('The authorization code was already used; tokens issued for it are revoked.');
+  }
+  if (code.expires_at <= now) throw invalidGrant('The authorization code has expired.');
+  if (code.client_id !== client.client_id) throw invalidGrant('The authorization code was issued to another client.');
+  if (code.redirect_uri_in_request || params.redirect_uri !== undefined) {
+    if (params.redirect_uri !== code.redirect_uri) {
+      throw invalidGrant('redirect_uri does not match the one in the authorization request.');
+    }
+  }
+  if (!params.code_verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE).');
+  if (!pkceVerifierMatches(params.code_verifier, code.code_challenge)) {
+    throw invalidGrant('code_verifier does not match the code_challenge.');
+  }
+  if (params.resource !== undefined && params.resource !== code.resource) {
+    throw new OAuthError('invalid_target', 'resource does not match the one in the authorization request.');
+  }
+  return issueTokens(deps, client, {
+    subject: code.subject,
+    scope: code.scope,
+    resource: code.resource,
+    familyId: code.family_id,
+    familyExpiresAt: now + deps.config.refreshTokenAbsoluteTtl,
+  });
+}
+
+/** RFC 6749 6 with rotation: every use returns a new refresh token; a replay ends the family. */
+export async function refreshTokens(
+  deps: TokenDeps,
+  client: RegisteredClient,
+  params: Readonly<Record<string, string>>,
+): Promise<TokenResponse> {
+  requireGrantType(client, 'refresh_token');
+  if (!params.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required.');
+  const now = deps.now();
+  const use = await deps.grants.useRefreshToken(hashSecret(params.refresh_token), now);
+  if (use.outcome === 'missing') throw invalidGrant('The refresh token is not valid.');
+  const token = use.record;
+  if (token.client_id !== client.client_id) throw invalidGrant('The refresh token was issued to another client.');
+  if (use.outcome === 'replayed') {
+    await deps.grants.revokeFamily(token.family_id, token.family_expires_at);
+    throw invalidGrant('The refresh token was already used; its whole family is revoked.');
+  }
+  if (token.expires_at <= now || token.family_expires_at <= now) throw invalidGrant('The refresh token has expired.');
+  if (await deps.grants.isFamilyRevoked(token.family_id)) throw invalidGrant('The refresh token has been revoked.');
+  let scope = token.scope;
+  if (params.scope !== undefined) {
+    const granted = new Set(token.scope.split(' ').filter(Boolean));
+    const asked = params.scope.split(' ').filter(Boolean);
+    if (!asked.every((item) => granted.has(item))) {
+      throw new OAuthError('invalid_scope', 'A refresh may only narrow the scope that was granted.');
+    }
+    scope = [...new Set(asked)].join(' ');
+  }
+  if (params.resource !== undefined && params.resource !== token.resource) {
+    throw new OAuthError('invalid_target', 'resource does not match the one the refresh token was issued for.');
+  }
+  return issueTokens(deps, client, {
+    subject: token.subject,
+    scope,
+    resource: token.resource,
+    familyId: token.family_id,
+    familyExpiresAt: token.family_expires_at,
+  });
+}
+
+/**
+ * RFC 7009: a refresh token of this client ends its family at once. Access tokens are
+ * self-contained JWTs and live out their short lifetime; unknown tokens are not an error.
+ */
+export async function revokeToken(
+  deps: Pick<TokenDeps, 'grants'>,
+  client: RegisteredClient,
+  token: string | undefined,
+): Promise<void> {
+  if (!token) throw new OAuthError('invalid_request', 'token is required.');
+  const record = await deps.grants.getRefreshToken(hashSecret(token));
+  if (record && record.client_id === client.client_id) {
+    await deps.grants.revokeFamily(record.family_id, record.family_expires_at);
+  }
+}

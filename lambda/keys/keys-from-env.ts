@@ -1,0 +1,31 @@
+/**
+ * The signing key a function uses, chosen by configuration: a local JWK file (local mode) or
+ * KMS keys (deployed). Clients are built once per container, with bounded retries.
+ */
+import { KMSClient } from '@aws-sdk/client-kms';
+import { ENV, listEnv } from '../config.js';
+import { KmsPublicKeys, KmsSigner } from './kms-signing-key.js';
+import { LocalSigningKey } from './local-signing-key.js';
+import type { AccessTokenSigner, PublicKeySource } from './signing-key.js';
+
+function kmsClient(): KMSClient {
+  return new KMSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 } });
+}
+
+function kmsKeyIds(): string[] {
+  const ids = listEnv(ENV.signingKeyIds);
+  if (ids.length === 0) throw new Error(`Set ${ENV.signingKeyFile} (local) or ${ENV.signingKeyIds} (KMS)`);
+  return ids;
+}
+
+export async function signerFromEnv(): Promise<AccessTokenSigner> {
+  const file = process.env[ENV.signingKeyFile];
+  if (file) return LocalSigningKey.loadOrCreate(file);
+  return new KmsSigner(kmsKeyIds()[0], kmsClient());
+}
+
+export async function publicKeysFromEnv(): Promise<PublicKeySource> {
+  const file = process.env[ENV.signingKeyFile];
+  if (file) return LocalSigningKey.loadOrCreate(file);
+  return new KmsPublicKeys(kmsKeyIds(), kmsClient());
+}

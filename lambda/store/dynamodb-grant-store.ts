@@ -1,0 +1,162 @@
+/**
+ * DynamoDB adapter of the GrantStore port. One table, keyed by `pk` = `<kind>#<id or hash>`,
+ * with a TTL attribute (`expires_at`) for clean-up only. Single-item conditional writes give
+ * the atomicity we need (dynalite has no transactions, and none are needed).
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { UnavailableError } from '../domain/oauth-error.js';
+import { createDocumentClient } from './dynamodb-client-store.js';
+import type {
+  AuthorizationCodeRecord,
+  Consumed,
+  GrantStore,
+  PendingAuthorization,
+  RefreshTokenRecord,
+} from './grant-store.js';
+
+export const GRANTS_TABLE_KEY = 'pk';
+export const GRANTS_TABLE_TTL_ATTRIBUTE = 'expires_at';
+
+const key = {
+  pending: (id: string) => `pending#${id}`,
+  code: (hash: string) => `code#${hash}`,
+  refresh: (hash: string) => `refresh#${hash}`,
+  family: (id: string) => `family#${id}`,
+};
+
+type Item<T> = T & { [GRANTS_TABLE_KEY]: string };
+
+function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
+  if (!item) return undefined;
+  const { [GRANTS_TABLE_KEY]: _key, ...record } = item;
+  return record as T;
+}
+
+export class DynamoDbGrantStore implements GrantStore {
+  constructor(
+    private readonly tableName: string,
+    private readonly documentClient: DynamoDBDocumentClient = createDocumentClient(),
+  ) {}
+
+  private async run<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      throw new UnavailableError('Authorization state could not be read or written; try again.');
+    }
+  }
+
+  private put<T extends object>(pk: string, record: T): Promise<void> {
+    return this.run(async () => {
+      const item: Item<T> = { ...record, [GRANTS_TABLE_KEY]: pk };
+      await this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          // Values are 256-bit random: a collision is practically impossible, and never overwrites.
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': GRANTS_TABLE_KEY },
+        }),
+      );
+    });
+  }
+
+  private get<T>(pk: string): Promise<T | undefined> {
+    return this.run(async () => {
+      const { Item } = await this.documentClient.send(
+        new GetCommand({ TableName: this.tableName, Key: { [GRANTS_TABLE_KEY]: pk }, ConsistentRead: true }),
+      );
+      return strip<T>(Item);
+    });
+  }
+
+  /** Sets `attribute` to now unless it is already set: exactly one caller wins. */
+  private async consume<T>(pk: string, attribute: string, now: number): Promise<Consumed<T>> {
+    try {
+      const { Attributes } = await this.run(() =>
+        this.documentClient.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { [GRANTS_TABLE_KEY]: pk },
+            UpdateExpression: 'SET #used = :now',
+            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#used)',
+            ExpressionAttributeNames: { '#pk': GRANTS_TABLE_KEY, '#used': attribute },
+            ExpressionAttributeValues: { ':now': now },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return { outcome: 'consumed', record: strip<T>(Attributes) as T };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Only the losing path pays for a second read, to tell a replay from an unknown value.
+      const existing = await this.get<T>(pk);
+      return existing ? { outcome: 'replayed', record: existing } : { outcome: 'missing' };
+    }
+  }
+
+  putPending(pending: PendingAuthorization): Promise<void> {
+    return this.put(key.pending(pending.id), pending);
+  }
+
+  getPending(id: string): Promise<PendingAuthorization | undefined> {
+    return this.get(key.pending(id));
+  }
+
+  takePending(id: string): Promise<PendingAuthorization | undefined> {
+    return this.run(async () => {
+      const { Attributes } = await this.documentClient.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [GRANTS_TABLE_KEY]: key.pending(id) },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return strip<PendingAuthorization>(Attributes);
+    });
+  }
+
+  putCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void> {
+    return this.put(key.code(codeHash), record);
+  }
+
+  redeemCode(codeHash: string, now: number): Promise<Consumed<AuthorizationCodeRecord>> {
+    return this.consume(key.code(codeHash), 'redeemed_at', now);
+  }
+
+  putRefreshToken(tokenHash: string, record: RefreshTokenRecord): Promise<void> {
+    return this.put(key.refresh(tokenHash), record);
+  }
+
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
+    return this.get(key.refresh(tokenHash));
+  }
+
+  useRefreshToken(tokenHash: string, now: number): Promise<Consumed<RefreshTokenRecord>> {
+    return this.consume(key.refresh(tokenHash), 'used_at', now);
+  }
+
+  revokeFamily(familyId: string, expiresAt: number): Promise<void> {
+    return this.run(async () => {
+      // A plain put: revoking twice is harmless, and the marker outlives every token of the family.
+      await this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { [GRANTS_TABLE_KEY]: key.family(familyId), revoked: true, [GRANTS_TABLE_TTL_ATTRIBUTE]: expiresAt },
+        }),
+      );
+    });
+  }
+
+  async isFamilyRevoked(familyId: string): Promise<boolean> {
+    return (await this.get(key.family(familyId))) !== undefined;
+  }
+}

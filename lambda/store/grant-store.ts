@@ -1,0 +1,74 @@
+/**
+ * The GrantStore port: short-lived authorization state, kept apart from the clients table.
+ * Codes and refresh tokens are stored only by the hash of their value; every expiry is
+ * enforced in code, since DynamoDB's TTL deletes late and dynalite never does.
+ */
+
+export interface PendingAuthorization {
+  /** 256 random bits; also the `state` sent upstream and the browser-binding cookie value. */
+  id: string;
+  client_id: string;
+  redirect_uri: string;
+  /** Whether the client's request named redirect_uri (RFC 6749 4.1.3 then requires it at /token). */
+  redirect_uri_in_request: boolean;
+  code_challenge: string;
+  state?: string;
+  scope: string;
+  resource: string;
+  upstream_nonce: string;
+  upstream_code_verifier: string;
+  /** Seconds since the epoch. */
+  expires_at: number;
+}
+
+export interface AuthorizationCodeRecord {
+  client_id: string;
+  redirect_uri: string;
+  redirect_uri_in_request: boolean;
+  code_challenge: string;
+  scope: string;
+  resource: string;
+  subject: string;
+  /** The refresh-token family the code's tokens belong to; revoked if the code is replayed. */
+  family_id: string;
+  expires_at: number;
+  redeemed_at?: number;
+}
+
+export interface RefreshTokenRecord {
+  client_id: string;
+  subject: string;
+  scope: string;
+  resource: string;
+  family_id: string;
+  /** Idle deadline: the token is refused after this. */
+  expires_at: number;
+  /** Absolute deadline of the whole family, fixed at the first grant. */
+  family_expires_at: number;
+  used_at?: number;
+}
+
+/** Outcome of consuming a single-use item: the record, absent, or already used (a replay). */
+export type Consumed<T> =
+  | { outcome: 'consumed'; record: T }
+  | { outcome: 'missing' }
+  | { outcome: 'replayed'; record: T };
+
+export interface GrantStore {
+  putPending(pending: PendingAuthorization): Promise<void>;
+  getPending(id: string): Promise<PendingAuthorization | undefined>;
+  /** Removes and returns the pending request: a callback can complete it once. */
+  takePending(id: string): Promise<PendingAuthorization | undefined>;
+
+  putCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void>;
+  /** Marks the code redeemed in one conditional write; a second call sees a replay. */
+  redeemCode(codeHash: string, now: number): Promise<Consumed<AuthorizationCodeRecord>>;
+
+  putRefreshToken(tokenHash: string, record: RefreshTokenRecord): Promise<void>;
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** Marks the token used in one conditional write; a second call sees a replay. */
+  useRefreshToken(tokenHash: string, now: number): Promise<Consumed<RefreshTokenRecord>>;
+
+  revokeFamily(familyId: string, expiresAt: number): Promise<void>;
+  isFamilyRevoked(familyId: string): Promise<boolean>;
+}

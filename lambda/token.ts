@@ -1,0 +1,39 @@
+/** POST /token: authorization_code and refresh_token grants (RFC 6749 4.1.3, 6). */
+import { ENV, requireEnv } from './config.js';
+import { authenticateClient } from './domain/client-authentication.js';
+import { OAuthError } from './domain/oauth-error.js';
+import { singleValuedForm } from './domain/query.js';
+import { serverConfigFromEnv } from './domain/server-config.js';
+import { exchangeAuthorizationCode, refreshTokens, type TokenDeps } from './domain/token-service.js';
+import { formBodyFunction } from './http/pipeline.js';
+import { countWithDimension } from './http/powertools.js';
+import { jsonResponse } from './http/responses.js';
+import { signerFromEnv } from './keys/keys-from-env.js';
+import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
+import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
+
+const clients = new DynamoDbClientStore(requireEnv(ENV.tableName));
+const deps: TokenDeps = {
+  grants: new DynamoDbGrantStore(requireEnv(ENV.grantsTableName)),
+  signer: await signerFromEnv(),
+  config: serverConfigFromEnv(),
+  now: () => Math.floor(Date.now() / 1000),
+};
+
+const GRANTS = { authorization_code: exchangeAuthorizationCode, refresh_token: refreshTokens } as const;
+
+export const handler = formBodyFunction(
+  async (event) => {
+    const form = singleValuedForm(event.body);
+    if (!form.ok) throw new OAuthError('invalid_request', `${form.repeated} appears more than once.`);
+    const { params } = form;
+    if (!params.grant_type) throw new OAuthError('invalid_request', 'grant_type is required.');
+    const grant = GRANTS[params.grant_type as keyof typeof GRANTS];
+    if (!grant) throw new OAuthError('unsupported_grant_type', 'Use authorization_code or refresh_token.');
+    const client = await authenticateClient(clients, event.headers.authorization, params);
+    const tokens = await grant(deps, client, params);
+    countWithDimension('TokensIssued', 'grant_type', params.grant_type);
+    return jsonResponse(200, tokens);
+  },
+  { refusalMetric: 'TokenRefused' },
+);

@@ -1,0 +1,84 @@
+/**
+ * What each function is told through its environment, derived from the route table's
+ * declaration of what it touches. The construct calls this per function (with CloudFormation
+ * tokens as values); the local server calls it for every function and sets the union on its
+ * one process. Either way a function sees the same variables.
+ */
+import { DEFAULT_LIFETIMES, ENV, METRICS_NAMESPACE, redirectUriPolicyEnv, SERVICE_NAME } from '../lambda/config.js';
+import type { RedirectUriPolicy } from '../lambda/domain/redirect-uri-policy.js';
+import type { FunctionSpec } from './routes.js';
+
+export interface GatewaySettings {
+  clientsTable: string;
+  grantsTable: string;
+  issuer: string;
+  resources: readonly string[];
+  scopes: readonly string[];
+  lifetimes?: { accessToken?: number; refreshTokenIdle?: number; refreshTokenAbsolute?: number };
+  redirectUriPolicy: RedirectUriPolicy;
+  /** The cookie-signing key: its value (local) or a Secrets Manager ARN (deployed). */
+  cookieSecret: { value: string } | { arn: string };
+  cookieSecure: boolean;
+  upstream: {
+    issuer: string;
+    clientId: string;
+    clientSecret?: { value: string } | { arn: string };
+    scope?: string;
+    allowHttp?: boolean;
+  };
+  /** A local JWK file, or KMS key ids (current first). */
+  signing: { file: string } | { kmsKeyIds: readonly string[] };
+  /** Extra variables every function gets (NODE_OPTIONS, log level). */
+  common?: Record<string, string>;
+}
+
+function secretEnv(secret: { value: string } | { arn: string }, valueName: string, arnName: string) {
+  return 'value' in secret ? { [valueName]: secret.value } : { [arnName]: secret.arn };
+}
+
+export function functionEnvironment(spec: FunctionSpec, settings: GatewaySettings): Record<string, string> {
+  const env: Record<string, string> = {
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    ...settings.common,
+    ...redirectUriPolicyEnv(settings.redirectUriPolicy),
+  };
+  if (spec.clients.length > 0) env[ENV.tableName] = settings.clientsTable;
+  if (spec.grants.length > 0) env[ENV.grantsTableName] = settings.grantsTable;
+  if (spec.server) {
+    const lifetimes = settings.lifetimes ?? {};
+    Object.assign(env, {
+      [ENV.issuerUrl]: settings.issuer,
+      [ENV.protectedResources]: settings.resources.join(','),
+      [ENV.scopes]: settings.scopes.join(','),
+      [ENV.accessTokenTtlSeconds]: String(lifetimes.accessToken ?? DEFAULT_LIFETIMES.accessToken),
+      [ENV.refreshTokenIdleTtlSeconds]: String(lifetimes.refreshTokenIdle ?? DEFAULT_LIFETIMES.refreshTokenIdle),
+      [ENV.refreshTokenAbsoluteTtlSeconds]: String(
+        lifetimes.refreshTokenAbsolute ?? DEFAULT_LIFETIMES.refreshTokenAbsolute,
+      ),
+    });
+  }
+  if (spec.secrets) {
+    const { upstream } = settings;
+    Object.assign(env, {
+      ...secretEnv(settings.cookieSecret, ENV.cookieSecret, ENV.cookieSecretArn),
+      [ENV.cookieSecure]: String(settings.cookieSecure),
+      [ENV.upstreamIssuer]: upstream.issuer,
+      [ENV.upstreamClientId]: upstream.clientId,
+      ...(upstream.clientSecret
+        ? secretEnv(upstream.clientSecret, ENV.upstreamClientSecret, ENV.upstreamClientSecretArn)
+        : {}),
+      ...(upstream.scope ? { [ENV.upstreamScope]: upstream.scope } : {}),
+      ...(upstream.allowHttp ? { [ENV.upstreamAllowHttp]: 'true' } : {}),
+    });
+  }
+  if (spec.signingKey) {
+    const { signing } = settings;
+    if ('file' in signing) env[ENV.signingKeyFile] = signing.file;
+    else
+      env[ENV.signingKeyIds] = (spec.signingKey === 'sign' ? signing.kmsKeyIds.slice(0, 1) : signing.kmsKeyIds).join(
+        ',',
+      );
+  }
+  return env;
+}
