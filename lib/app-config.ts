@@ -2,6 +2,7 @@
  * Deployment configuration from CDK context (`-c key=value` or cdk.json) or the environment
  * (GATEWAY_* variables, which win), so `cdk synth` needs no AWS credentials.
  */
+import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { redirectUriPolicyFrom } from '../lambda/config.js';
@@ -9,7 +10,15 @@ import type { OAuthGatewayProps } from './oauth-gateway.js';
 
 export interface AppConfig {
   stackName: string;
-  gateway: OAuthGatewayProps;
+  /** Everything but the upstream provider, which needs a construct scope to import its secret. */
+  gateway: Omit<OAuthGatewayProps, 'upstream'>;
+  /** Any OpenID provider instead of the Cognito user pool the stack would create. */
+  upstream?: { issuer: string; clientId: string; clientSecretArn?: string; scope?: string };
+}
+
+function required(name: string, value: string | undefined): string {
+  if (!value) throw new Error(`${name} is required when upstreamIssuer is set`);
+  return value;
 }
 
 function setting(node: Node, env: NodeJS.ProcessEnv, contextKey: string, envKey: string): string | undefined {
@@ -34,6 +43,19 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
       `logRetentionDays must be a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, ...), not ${retentionDays}`,
     );
   }
+  const list = (contextKey: string, envKey: string) =>
+    (get(contextKey, envKey) ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  const resources = list('protectedResources', 'GATEWAY_PROTECTED_RESOURCES');
+  const scopes = list('scopes', 'GATEWAY_SCOPES');
+  const lifetime = (prop: string, contextKey: string, envKey: string) => {
+    const value = get(contextKey, envKey);
+    return value === undefined ? {} : { [prop]: Duration.seconds(positiveNumber(contextKey, value, 1)) };
+  };
+  const cognitoDomainPrefix = get('cognitoDomainPrefix', 'GATEWAY_COGNITO_DOMAIN_PREFIX');
+  const upstreamIssuer = get('upstreamIssuer', 'GATEWAY_UPSTREAM_ISSUER');
   return {
     stackName: get('stackName', 'GATEWAY_STACK_NAME') ?? 'McpOAuthGateway',
     gateway: {
@@ -41,13 +63,33 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
         get('allowPrivateUseSchemes', 'GATEWAY_ALLOW_PRIVATE_USE_SCHEMES'),
         get('allowedRedirectHosts', 'GATEWAY_ALLOWED_REDIRECT_HOSTS'),
       ),
-      registerThrottle: {
-        rateLimit: positiveNumber('registerRateLimit', get('registerRateLimit', 'GATEWAY_REGISTER_RATE_LIMIT'), 5),
-        burstLimit: positiveNumber('registerBurstLimit', get('registerBurstLimit', 'GATEWAY_REGISTER_BURST_LIMIT'), 10),
+      publicEndpointThrottle: {
+        rateLimit: positiveNumber('throttleRateLimit', get('throttleRateLimit', 'GATEWAY_THROTTLE_RATE_LIMIT'), 5),
+        burstLimit: positiveNumber('throttleBurstLimit', get('throttleBurstLimit', 'GATEWAY_THROTTLE_BURST_LIMIT'), 10),
       },
       logRetention: retentionDays as logs.RetentionDays,
       apiGatewayCloudWatchRole: get('apiGatewayCloudWatchRole', 'GATEWAY_API_GATEWAY_CLOUDWATCH_ROLE') !== 'false',
       sourceMaps: get('sourceMaps', 'GATEWAY_SOURCE_MAPS') !== 'false',
+      ...(resources.length > 0 ? { protectedResources: resources } : {}),
+      ...(scopes.length > 0 ? { scopes } : {}),
+      ...lifetime('accessTokenLifetime', 'accessTokenSeconds', 'GATEWAY_ACCESS_TOKEN_SECONDS'),
+      ...lifetime('refreshTokenIdleLifetime', 'refreshTokenIdleSeconds', 'GATEWAY_REFRESH_TOKEN_IDLE_SECONDS'),
+      ...lifetime(
+        'refreshTokenAbsoluteLifetime',
+        'refreshTokenAbsoluteSeconds',
+        'GATEWAY_REFRESH_TOKEN_ABSOLUTE_SECONDS',
+      ),
+      ...(cognitoDomainPrefix ? { cognitoDomainPrefix } : {}),
     },
+    ...(upstreamIssuer
+      ? {
+          upstream: {
+            issuer: upstreamIssuer,
+            clientId: required('upstreamClientId', get('upstreamClientId', 'GATEWAY_UPSTREAM_CLIENT_ID')),
+            clientSecretArn: get('upstreamClientSecretArn', 'GATEWAY_UPSTREAM_CLIENT_SECRET_ARN'),
+            scope: get('upstreamScope', 'GATEWAY_UPSTREAM_SCOPE'),
+          },
+        }
+      : {}),
   };
 }

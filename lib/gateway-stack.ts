@@ -1,11 +1,14 @@
 /** The deployable stack: the gateway construct, its outputs, and the acknowledged cdk-nag findings. */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { acknowledgeNagFindings } from './nag-suppressions.js';
 import { OAuthGateway, type OAuthGatewayProps } from './oauth-gateway.js';
 
 export interface GatewayStackProps extends StackProps {
   readonly gateway?: OAuthGatewayProps;
+  /** An OpenID provider by configuration, its client secret (if any) named by ARN. */
+  readonly upstream?: { issuer: string; clientId: string; clientSecretArn?: string; scope?: string };
 }
 
 export class GatewayStack extends Stack {
@@ -13,7 +16,28 @@ export class GatewayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: GatewayStackProps = {}) {
     super(scope, id, props);
-    this.gateway = new OAuthGateway(this, 'Gateway', props.gateway);
+    const { upstream } = props;
+    this.gateway = new OAuthGateway(this, 'Gateway', {
+      ...props.gateway,
+      ...(upstream
+        ? {
+            upstream: {
+              issuer: upstream.issuer,
+              clientId: upstream.clientId,
+              ...(upstream.scope ? { scope: upstream.scope } : {}),
+              ...(upstream.clientSecretArn
+                ? {
+                    clientSecret: secretsmanager.Secret.fromSecretCompleteArn(
+                      this,
+                      'UpstreamClientSecret',
+                      upstream.clientSecretArn,
+                    ),
+                  }
+                : {}),
+            },
+          }
+        : {}),
+    });
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the gateway; clients register at <ApiUrl>register',
@@ -23,6 +47,16 @@ export class GatewayStack extends Stack {
       description: 'RFC 7591 registration endpoint',
       value: this.gateway.api.urlForPath('/register'),
     });
+    new CfnOutput(this, 'Issuer', {
+      description: 'OAuth issuer; metadata at <Issuer>/.well-known/oauth-authorization-server',
+      value: this.gateway.issuer,
+    });
+    if (this.gateway.userPool) {
+      new CfnOutput(this, 'UserPoolId', {
+        description: 'Cognito user pool people sign in with; create the first user here',
+        value: this.gateway.userPool.userPoolId,
+      });
+    }
     new CfnOutput(this, 'ClientsTableName', {
       description: 'DynamoDB table of registered clients (retained when the stack is deleted)',
       value: this.gateway.table.tableName,

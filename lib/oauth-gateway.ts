@@ -37,8 +37,8 @@ export interface ThrottleSettings {
 export interface OAuthGatewayProps {
   /** Which redirect URIs clients may register. Default: https anywhere, http on loopback, private-use schemes. */
   readonly redirectUriPolicy?: RedirectUriPolicy;
-  /** Method throttling on the open registration endpoint. Default: 5 requests/s, burst 10. */
-  readonly registerThrottle?: ThrottleSettings;
+  /** Method throttling on the endpoints anyone can make write (/register, /token). Default: 5 requests/s, burst 10. */
+  readonly publicEndpointThrottle?: ThrottleSettings;
   /** Retention of function and access logs. Default: one month. */
   readonly logRetention?: logs.RetentionDays;
   /** API Gateway stage name; it is part of the URL without a custom domain. Default: `v1`. */
@@ -155,7 +155,7 @@ export class OAuthGateway extends Construct {
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
-    const registerThrottle = props.registerThrottle ?? { rateLimit: 5, burstLimit: 10 };
+    const publicEndpointThrottle = props.publicEndpointThrottle ?? { rateLimit: 5, burstLimit: 10 };
 
     this.api = new apigw.RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-oauth`,
@@ -174,7 +174,10 @@ export class OAuthGateway extends Construct {
         methodOptions: Object.fromEntries(
           ROUTES.filter((route) => route.throttled).map((route) => [
             `${route.path}/${route.method}`,
-            { throttlingRateLimit: registerThrottle.rateLimit, throttlingBurstLimit: registerThrottle.burstLimit },
+            {
+              throttlingRateLimit: publicEndpointThrottle.rateLimit,
+              throttlingBurstLimit: publicEndpointThrottle.burstLimit,
+            },
           ]),
         ),
       },

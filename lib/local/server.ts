@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ENV, listEnv, redirectUriPolicyFromEnv } from '../../lambda/config.js';
+import { DEFAULT_LIFETIMES, ENV, listEnv, redirectUriPolicyFromEnv, secondsEnv } from '../../lambda/config.js';
 import { ENDPOINTS } from '../../lambda/domain/endpoints.js';
 import type { RedirectUriPolicy } from '../../lambda/domain/redirect-uri-policy.js';
 import { functionEnvironment, type GatewaySettings } from '../function-environment.js';
@@ -31,6 +31,7 @@ export interface LocalServerOptions {
   /** Overrides `http://127.0.0.1:$PORT$BASE_PATH`. */
   issuerUrl?: string;
   scopes: string[];
+  lifetimes: GatewaySettings['lifetimes'];
   /** A real OpenID provider instead of the built-in development one. */
   upstream?: { issuer: string; clientId: string; clientSecret?: string; scope?: string };
 }
@@ -66,6 +67,11 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     basePath,
     issuerUrl: env[ENV.issuerUrl]?.replace(/\/+$/, '') || undefined,
     scopes: listEnv(ENV.scopes, env),
+    lifetimes: {
+      accessToken: secondsEnv(ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken, env),
+      refreshTokenIdle: secondsEnv(ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle, env),
+      refreshTokenAbsolute: secondsEnv(ENV.refreshTokenAbsoluteTtlSeconds, DEFAULT_LIFETIMES.refreshTokenAbsolute, env),
+    },
     ...(upstreamIssuer
       ? {
           upstream: {
@@ -148,6 +154,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       issuer,
       resources: [`${issuer}/mcp`],
       scopes: options.scopes,
+      lifetimes: options.lifetimes,
       redirectUriPolicy: options.redirectUriPolicy,
       cookieSecret: { value: cookieKey(options.dataDir) },
       // Plain http on loopback: a Secure cookie would never be sent back.

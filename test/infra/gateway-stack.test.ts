@@ -254,8 +254,8 @@ describe('configuration', () => {
     const app = newApp(false, {
       allowPrivateUseSchemes: 'false',
       allowedRedirectHosts: 'claude.ai, claude.com,127.0.0.1',
-      registerRateLimit: '2',
-      registerBurstLimit: '4',
+      throttleRateLimit: '2',
+      throttleBurstLimit: '4',
       logRetentionDays: '7',
     });
     const config = appConfig(app.node, {});
@@ -276,9 +276,9 @@ describe('configuration', () => {
   });
 
   it('lets environment variables override context, and refuses nonsense', () => {
-    const app = newApp(false, { registerRateLimit: '2' });
-    expect(appConfig(app.node, { GATEWAY_REGISTER_RATE_LIMIT: '9' }).gateway.registerThrottle?.rateLimit).toBe(9);
-    expect(() => appConfig(app.node, { GATEWAY_REGISTER_RATE_LIMIT: '-1' })).toThrow(/positive number/);
+    const app = newApp(false, { throttleRateLimit: '2' });
+    expect(appConfig(app.node, { GATEWAY_THROTTLE_RATE_LIMIT: '9' }).gateway.publicEndpointThrottle?.rateLimit).toBe(9);
+    expect(() => appConfig(app.node, { GATEWAY_THROTTLE_RATE_LIMIT: '-1' })).toThrow(/positive number/);
     expect(() => appConfig(app.node, { GATEWAY_LOG_RETENTION_DAYS: '8' })).toThrow(/retention period/);
   });
 });
@@ -310,5 +310,65 @@ describe('cdk-nag AwsSolutions', () => {
     const found = new Set(report.pluginReports.flatMap((plugin) => plugin.violations.map((v) => v.ruleName)));
     // Every acknowledgement is needed, and nothing else is reported.
     expect([...found].sort()).toEqual([...new Set(ACKNOWLEDGED_FINDINGS.map((finding) => finding.id))].sort());
+  });
+});
+
+describe('authorization server resources', () => {
+  const { template } = synthStack();
+
+  it('keeps grants in their own table with a TTL attribute for clean-up', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+  });
+
+  it('signs with an asymmetric P-256 KMS key', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+  });
+
+  it('creates a Cognito user pool nobody can sign up to, with a public PKCE client calling back to the issuer', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: Match.arrayWith(['openid']),
+      CallbackURLs: [
+        {
+          'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/v1/callback$')])],
+        },
+      ],
+    });
+    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+  });
+
+  it('throttles /token like /register', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ResourcePath: '/~1token', HttpMethod: 'POST' })]),
+    });
+  });
+
+  it('uses any OpenID provider by configuration, reading its client secret from Secrets Manager', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:upstream-AbCdEf';
+    const { template: custom } = synthStack({
+      upstream: { issuer: 'https://login.example.com', clientId: 'gateway', clientSecretArn: arn },
+    });
+    custom.resourceCountIs('AWS::Cognito::UserPool', 0);
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      Description: FUNCTIONS.authorization.description,
+      Environment: {
+        Variables: Match.objectLike({
+          UPSTREAM_ISSUER: 'https://login.example.com',
+          UPSTREAM_CLIENT_ID: 'gateway',
+          UPSTREAM_CLIENT_SECRET_ARN: arn,
+        }),
+      },
+    });
+    expect(actionsOf(custom, 'authorization')).toContain('secretsmanager:GetSecretValue');
+    expect(JSON.stringify(statementsOf(custom, 'authorization'))).toContain('upstream-AbCdEf');
+    expect(JSON.stringify(statementsOf(custom, 'token'))).not.toContain('upstream-AbCdEf');
   });
 });
