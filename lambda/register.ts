@@ -2,6 +2,7 @@
 import { ENV, redirectUriPolicyFromEnv, requireEnv } from './config.js';
 import { clientMetadataValidator } from './domain/client-metadata.js';
 import { registerClient } from './domain/registration.js';
+import { serverConfigFromEnv } from './domain/server-config.js';
 import { jsonBodyFunction } from './http/pipeline.js';
 import { logger, metrics } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
@@ -9,10 +10,11 @@ import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
 
 const store = new DynamoDbClientStore(requireEnv(ENV.tableName));
 const validate = clientMetadataValidator(redirectUriPolicyFromEnv());
+const { issuer } = serverConfigFromEnv();
 
 export const handler = jsonBodyFunction<unknown>(
   async (event) => {
-    const client = await registerClient(event.body, { store, validate });
+    const client = await registerClient(event.body, { store, validate, issuer });
     metrics.addMetric('Registrations', 'Count', 1);
     logger.info('client registered', {
       client_id: client.client_id,

@@ -31,6 +31,14 @@ export const FUNCTIONS = {
     description: 'RFC 7591 dynamic client registration',
     clients: ['dynamodb:PutItem'],
     grants: [],
+    server: true,
+  },
+  manageClient: {
+    entry: 'manage-client.ts',
+    description: 'RFC 7592 client configuration: read, replace, delete',
+    clients: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    grants: [],
+    server: true,
   },
   redirectUriAuthorizer: {
     entry: 'redirect-uri-authorizer.ts',
@@ -104,7 +112,7 @@ export const AUTHORIZERS = {
 export type AuthorizerName = keyof typeof AUTHORIZERS;
 
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway resource path, `{name}` for path parameters. */
   readonly path: string;
   readonly function: FunctionName;
@@ -116,6 +124,9 @@ export interface RouteSpec {
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: ENDPOINTS.metadata, function: 'metadata' },
   { method: 'POST', path: ENDPOINTS.registration, function: 'register', throttled: true },
+  { method: 'GET', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient' },
+  { method: 'PUT', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient' },
+  { method: 'DELETE', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient' },
   { method: 'GET', path: ENDPOINTS.authorization, function: 'authorization', authorizer: 'redirectUri' },
   { method: 'POST', path: ENDPOINTS.consent, function: 'authorization' },
   { method: 'GET', path: ENDPOINTS.callback, function: 'authorization' },

@@ -11,6 +11,7 @@ export type OAuthErrorCode =
   | 'unsupported_response_type'
   | 'invalid_scope'
   | 'invalid_target'
+  | 'invalid_token'
   | 'access_denied'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
@@ -26,6 +27,7 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   unsupported_response_type: 400,
   invalid_scope: 400,
   invalid_target: 400,
+  invalid_token: 401,
   access_denied: 403,
   invalid_redirect_uri: 400,
   invalid_client_metadata: 400,

@@ -4,20 +4,39 @@
  */
 import type { ClientStore, RegisteredClient } from '../store/client-store.js';
 import { type ClientMetadata, isConfidential, type MetadataResult } from './client-metadata.js';
+import { ENDPOINTS } from './endpoints.js';
 import { hashSecret, newClientId, newSecret } from './secrets.js';
 
-/** The RFC 7591 section 3.2.1 client information response. */
+/** The RFC 7591 section 3.2.1 client information response, with RFC 7592's management fields. */
 export type ClientInformation = ClientMetadata & {
   client_id: string;
   client_id_issued_at: number;
   client_secret?: string;
   client_secret_expires_at?: number;
+  registration_client_uri?: string;
+  registration_access_token?: string;
 };
 
 export interface RegistrationDeps {
   store: ClientStore;
   validate: (body: unknown) => MetadataResult;
+  /** The issuer, for the RFC 7592 registration_client_uri. */
+  issuer: string;
   now?: () => Date;
+}
+
+export function registrationClientUri(issuer: string, clientId: string): string {
+  return `${issuer}${ENDPOINTS.registration}/${encodeURIComponent(clientId)}`;
+}
+
+/** What a stored client may tell about itself: its metadata and ids, never a hash. */
+export function clientInformation(client: RegisteredClient, issuer: string): ClientInformation {
+  const { client_secret_hash, registration_token_hash, ...rest } = client;
+  return {
+    ...rest,
+    ...(client_secret_hash ? { client_secret_expires_at: 0 } : {}),
+    ...(registration_token_hash ? { registration_client_uri: registrationClientUri(issuer, client.client_id) } : {}),
+  };
 }
 
 export async function registerClient(body: unknown, deps: RegistrationDeps): Promise<ClientInformation> {
@@ -28,11 +47,13 @@ export async function registerClient(body: unknown, deps: RegistrationDeps): Pro
   const issuedAt = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
   const clientId = newClientId();
   const secret = isConfidential(metadata) ? newSecret() : undefined;
+  const registrationToken = newSecret();
   const record: RegisteredClient = {
     ...metadata,
     client_id: clientId,
     client_id_issued_at: issuedAt,
     ...(secret ? { client_secret_hash: hashSecret(secret) } : {}),
+    registration_token_hash: hashSecret(registrationToken),
   };
   // 128 random bits make a collision practically impossible; the store's conditional
   // write still guarantees that one could never overwrite an existing client.
@@ -43,5 +64,7 @@ export async function registerClient(body: unknown, deps: RegistrationDeps): Pro
     client_id_issued_at: issuedAt,
     ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
     ...metadata,
+    registration_client_uri: registrationClientUri(deps.issuer, clientId),
+    registration_access_token: registrationToken,
   };
 }

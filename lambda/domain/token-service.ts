@@ -65,7 +65,16 @@ function requireGrantType(client: RegisteredClient, grantType: 'authorization_co
 async function issueTokens(
   deps: TokenDeps,
   client: RegisteredClient,
-  grant: { subject: string; scope: string; resource: string; familyId: string; familyExpiresAt: number },
+  grant: {
+    subject: string;
+    /** Scope of the grant, kept by the new refresh token. */
+    scope: string;
+    /** Scope of this access token: the grant's, or narrower on a refresh. */
+    accessScope: string;
+    resource: string;
+    familyId: string;
+    familyExpiresAt: number;
+  },
 ): Promise<TokenResponse> {
   const now = deps.now();
   const { config } = deps;
@@ -75,7 +84,7 @@ async function issueTokens(
       sub: grant.subject,
       aud: grant.resource,
       client_id: client.client_id,
-      ...(grant.scope ? { scope: grant.scope } : {}),
+      ...(grant.accessScope ? { scope: grant.accessScope } : {}),
       iat: now,
       exp: now + config.accessTokenTtl,
       jti: randomUUID(),
@@ -86,7 +95,7 @@ async function issueTokens(
     access_token: accessToken,
     token_type: 'Bearer',
     expires_in: config.accessTokenTtl,
-    ...(grant.scope ? { scope: grant.scope } : {}),
+    ...(grant.accessScope ? { scope: grant.accessScope } : {}),
   };
   if (client.grant_types.includes('refresh_token')) {
     const refreshToken = newSecret();
@@ -114,15 +123,11 @@ export async function exchangeAuthorizationCode(
   requireGrantType(client, 'authorization_code');
   if (!params.code) throw new OAuthError('invalid_request', 'code is required.');
   const now = deps.now();
-  // Consume first, in one conditional write: of two concurrent redemptions exactly one wins.
-  const redemption = await deps.grants.redeemCode(hashSecret(params.code), now);
-  if (redemption.outcome === 'missing') throw invalidGrant('The authorization code is not valid.');
-  const code = redemption.record;
-  if (redemption.outcome === 'replayed') {
-    // RFC 6749 4.1.2: a code used twice revokes what it was used for.
-    await deps.grants.revokeFamily(code.family_id, now + deps.config.refreshTokenAbsoluteTtl);
-    throw invalidGrant('The authorization code was already used; tokens issued for it are revoked.');
-  }
+  const codeHash = hashSecret(params.code);
+  const code = await deps.grants.getCode(codeHash);
+  if (!code) throw invalidGrant('The authorization code is not valid.');
+  if (code.redeemed_at !== undefined) return replayedCode(deps, code.family_id, now);
+  // Every check runs before the code is spent: a refused request changes nothing.
   if (code.expires_at <= now) throw invalidGrant('The authorization code has expired.');
   if (code.client_id !== client.client_id) throw invalidGrant('The authorization code was issued to another client.');
   if (code.redirect_uri_in_request || params.redirect_uri !== undefined) {
@@ -137,13 +142,23 @@ export async function exchangeAuthorizationCode(
   if (params.resource !== undefined && params.resource !== code.resource) {
     throw new OAuthError('invalid_target', 'resource does not match the one in the authorization request.');
   }
+  // Spent in one conditional write: of two concurrent redemptions exactly one gets here.
+  const redemption = await deps.grants.redeemCode(codeHash, now);
+  if (redemption.outcome !== 'consumed') return replayedCode(deps, code.family_id, now);
   return issueTokens(deps, client, {
     subject: code.subject,
     scope: code.scope,
+    accessScope: code.scope,
     resource: code.resource,
     familyId: code.family_id,
     familyExpiresAt: now + deps.config.refreshTokenAbsoluteTtl,
   });
+}
+
+/** RFC 6749 4.1.2: a code used twice revokes the tokens it was used for. */
+async function replayedCode(deps: TokenDeps, familyId: string, now: number): Promise<never> {
+  await deps.grants.revokeFamily(familyId, now + deps.config.refreshTokenAbsoluteTtl);
+  throw invalidGrant('The authorization code was already used; tokens issued for it are revoked.');
 }
 
 /** RFC 6749 6 with rotation: every use returns a new refresh token; a replay ends the family. */
@@ -155,35 +170,42 @@ export async function refreshTokens(
   requireGrantType(client, 'refresh_token');
   if (!params.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required.');
   const now = deps.now();
-  const use = await deps.grants.useRefreshToken(hashSecret(params.refresh_token), now);
-  if (use.outcome === 'missing') throw invalidGrant('The refresh token is not valid.');
-  const token = use.record;
+  const tokenHash = hashSecret(params.refresh_token);
+  const token = await deps.grants.getRefreshToken(tokenHash);
+  if (!token) throw invalidGrant('The refresh token is not valid.');
   if (token.client_id !== client.client_id) throw invalidGrant('The refresh token was issued to another client.');
-  if (use.outcome === 'replayed') {
-    await deps.grants.revokeFamily(token.family_id, token.family_expires_at);
-    throw invalidGrant('The refresh token was already used; its whole family is revoked.');
-  }
+  if (token.used_at !== undefined) return replayedRefreshToken(deps, token);
   if (token.expires_at <= now || token.family_expires_at <= now) throw invalidGrant('The refresh token has expired.');
   if (await deps.grants.isFamilyRevoked(token.family_id)) throw invalidGrant('The refresh token has been revoked.');
-  let scope = token.scope;
+  let accessScope = token.scope;
   if (params.scope !== undefined) {
     const granted = new Set(token.scope.split(' ').filter(Boolean));
     const asked = params.scope.split(' ').filter(Boolean);
     if (!asked.every((item) => granted.has(item))) {
       throw new OAuthError('invalid_scope', 'A refresh may only narrow the scope that was granted.');
     }
-    scope = [...new Set(asked)].join(' ');
+    accessScope = [...new Set(asked)].join(' ');
   }
   if (params.resource !== undefined && params.resource !== token.resource) {
     throw new OAuthError('invalid_target', 'resource does not match the one the refresh token was issued for.');
   }
+  // Checks first, then one conditional write: a refused request leaves the token usable.
+  const use = await deps.grants.useRefreshToken(tokenHash, now);
+  if (use.outcome !== 'consumed') return replayedRefreshToken(deps, token);
   return issueTokens(deps, client, {
     subject: token.subject,
-    scope,
+    // RFC 6749 6: the new refresh token keeps the scope of the one it replaces.
+    scope: token.scope,
+    accessScope,
     resource: token.resource,
     familyId: token.family_id,
     familyExpiresAt: token.family_expires_at,
   });
+}
+
+async function replayedRefreshToken(deps: TokenDeps, token: RefreshTokenRecord): Promise<never> {
+  await deps.grants.revokeFamily(token.family_id, token.family_expires_at);
+  throw invalidGrant('The refresh token was already used; its whole family is revoked.');
 }
 
 /**

@@ -128,11 +128,24 @@ export function httpFunction(handler: HttpHandler, options: PipelineOptions) {
 
 type WithBody<TBody> = Omit<APIGatewayProxyEvent, 'body'> & { body: TBody };
 
-/** A handler whose body is a JSON object; the handler sees it already parsed. */
+/** Applies a body middleware only to methods that carry a body (POST, PUT, PATCH). */
+function forBodies(middleware: middy.MiddlewareObj<APIGatewayProxyEvent>): middy.MiddlewareObj<APIGatewayProxyEvent> {
+  return {
+    before: async (request) => {
+      if (!['POST', 'PUT', 'PATCH'].includes(request.event.httpMethod)) return;
+      await middleware.before?.(request);
+    },
+  };
+}
+
+/**
+ * A handler whose body, on POST and PUT, is a JSON object; the handler sees it already parsed.
+ * GET and DELETE requests pass through without a body.
+ */
 export function jsonBodyFunction<TBody>(handler: HttpHandler<WithBody<TBody>>, options: PipelineOptions) {
   return pipeline(handler as unknown as HttpHandler, options, JSON_BODY)
-    .use(boundedBody(JSON_BODY))
-    .use(httpJsonBodyParser());
+    .use(forBodies(boundedBody(JSON_BODY)))
+    .use(forBodies(httpJsonBodyParser() as middy.MiddlewareObj<APIGatewayProxyEvent>));
 }
 
 /**

@@ -10,6 +10,8 @@ export interface RegisteredClient extends ClientMetadata {
   client_id_issued_at: number;
   /** Present for confidential clients only; the secret itself is never stored. */
   client_secret_hash?: string;
+  /** Hash of the RFC 7592 registration access token; absent for clients registered before it existed. */
+  registration_token_hash?: string;
 }
 
 export interface ClientStore {
@@ -17,6 +19,17 @@ export interface ClientStore {
   create(client: RegisteredClient): Promise<void>;
   /** Reads consistently: a client registered a moment ago is found. */
   getById(clientId: string): Promise<RegisteredClient | undefined>;
+}
+
+/** RFC 7592 management: whole-record replacement and deletion, guarded by the registration token. */
+export interface ClientManagementStore extends ClientStore {
+  /**
+   * Replaces the stored client whole, in one conditional write that holds only while the stored
+   * registration token hash is still `expectedTokenHash`. False when it no longer is (or is gone).
+   */
+  replace(client: RegisteredClient, expectedTokenHash: string): Promise<boolean>;
+  /** Deletes the client under the same condition. False when nothing matching was there. */
+  remove(clientId: string, expectedTokenHash: string): Promise<boolean>;
 }
 
 export class ClientExistsError extends Error {

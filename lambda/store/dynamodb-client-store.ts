@@ -4,9 +4,9 @@
  * leaking SDK details.
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../domain/oauth-error.js';
-import { ClientExistsError, type ClientStore, type RegisteredClient } from './client-store.js';
+import { ClientExistsError, type ClientManagementStore, type RegisteredClient } from './client-store.js';
 
 /** Bounded retries and timeouts: a slow table yields a prompt 503, never a hung request. */
 export function createDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
@@ -26,7 +26,7 @@ export const CLIENTS_TABLE_KEY = 'client_id';
 /** DynamoDB's limit for a partition key value. */
 const MAX_KEY_BYTES = 2048;
 
-export class DynamoDbClientStore implements ClientStore {
+export class DynamoDbClientStore implements ClientManagementStore {
   constructor(
     private readonly tableName: string,
     private readonly documentClient: DynamoDBDocumentClient = createDocumentClient(),
@@ -59,5 +59,45 @@ export class DynamoDbClientStore implements ClientStore {
     } catch {
       throw new UnavailableError('The client registry could not be read; try again.');
     }
+  }
+
+  /** A write conditioned on the stored registration token hash; false when the condition fails. */
+  private async guarded(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new UnavailableError('The client registry could not be written; try again.');
+    }
+  }
+
+  replace(client: RegisteredClient, expectedTokenHash: string): Promise<boolean> {
+    return this.guarded(() =>
+      this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          // A put replaces the item whole: two concurrent updates never merge into a third record.
+          Item: client,
+          ConditionExpression: '#token = :expected',
+          ExpressionAttributeNames: { '#token': 'registration_token_hash' },
+          ExpressionAttributeValues: { ':expected': expectedTokenHash },
+        }),
+      ),
+    );
+  }
+
+  remove(clientId: string, expectedTokenHash: string): Promise<boolean> {
+    return this.guarded(() =>
+      this.documentClient.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [CLIENTS_TABLE_KEY]: clientId },
+          ConditionExpression: '#token = :expected',
+          ExpressionAttributeNames: { '#token': 'registration_token_hash' },
+          ExpressionAttributeValues: { ':expected': expectedTokenHash },
+        }),
+      ),
+    );
   }
 }

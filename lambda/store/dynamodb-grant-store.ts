@@ -128,6 +128,10 @@ export class DynamoDbGrantStore implements GrantStore {
     return this.put(key.code(codeHash), record);
   }
 
+  getCode(codeHash: string): Promise<AuthorizationCodeRecord | undefined> {
+    return this.get(key.code(codeHash));
+  }
+
   redeemCode(codeHash: string, now: number): Promise<Consumed<AuthorizationCodeRecord>> {
     return this.consume(key.code(codeHash), 'redeemed_at', now);
   }

@@ -61,6 +61,7 @@ export interface GrantStore {
   takePending(id: string): Promise<PendingAuthorization | undefined>;
 
   putCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void>;
+  getCode(codeHash: string): Promise<AuthorizationCodeRecord | undefined>;
   /** Marks the code redeemed in one conditional write; a second call sees a replay. */
   redeemCode(codeHash: string, now: number): Promise<Consumed<AuthorizationCodeRecord>>;
 

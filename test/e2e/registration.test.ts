@@ -46,6 +46,8 @@ const KNOWN_RESPONSE_FIELDS = new Set([
   'software_id',
   'software_version',
   'application_type',
+  'registration_client_uri',
+  'registration_access_token',
 ]);
 
 const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token'];

@@ -13,7 +13,7 @@ import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from '../../lib/gateway-r
 import { GatewayStack, type GatewayStackProps } from '../../lib/gateway-stack.js';
 import { ACKNOWLEDGED_FINDINGS } from '../../lib/nag-suppressions.js';
 import { OAuthGateway } from '../../lib/oauth-gateway.js';
-import { FUNCTIONS, type FunctionSpec } from '../../lib/routes.js';
+import { FUNCTIONS, type FunctionSpec, ROUTES } from '../../lib/routes.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -240,7 +240,7 @@ describe('REST API', () => {
       authorizeIntegration: new apigw.HttpIntegration('https://auth.example.com/authorize'),
     });
     const custom = Template.fromStack(stack);
-    custom.resourceCountIs('AWS::ApiGateway::Method', 8);
+    custom.resourceCountIs('AWS::ApiGateway::Method', ROUTES.length);
     custom.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'GET',
       AuthorizationType: 'CUSTOM',

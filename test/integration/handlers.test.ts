@@ -30,6 +30,7 @@ beforeAll(async () => {
   dynamo = await startDynalite(':memory:');
   await ensureClientsTable(dynamo.endpoint, TABLE);
   process.env.TABLE_NAME = TABLE;
+  process.env.ISSUER_URL = 'https://gateway.example/v1';
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
   store = new DynamoDbClientStore(TABLE);
   register = (await import('../../lambda/register.js')).handler as typeof register;

@@ -1,0 +1,106 @@
+/**
+ * RFC 7592 client management at the registration_client_uri: read, replace, delete, each
+ * authorized by the client's own registration access token (a Bearer token, compared as a
+ * hash in constant time). A wrong token and an unknown client look the same: 401.
+ */
+import type { ClientManagementStore, RegisteredClient } from '../store/client-store.js';
+import { isConfidential, type MetadataResult } from './client-metadata.js';
+import { OAuthError } from './oauth-error.js';
+import { type ClientInformation, clientInformation } from './registration.js';
+import { hashSecret, newSecret, secretMatchesHash } from './secrets.js';
+
+export interface ManagementDeps {
+  store: ClientManagementStore;
+  validate: (body: unknown) => MetadataResult;
+  issuer: string;
+}
+
+/** Fields the server sets; a client may not send them in an update (RFC 7592 section 2.2). */
+const READ_ONLY_FIELDS = [
+  'registration_access_token',
+  'registration_client_uri',
+  'client_secret_expires_at',
+  'client_id_issued_at',
+] as const;
+
+function invalidToken(): OAuthError {
+  return new OAuthError(
+    'invalid_token',
+    'The registration access token is missing, wrong, or for another client.',
+    401,
+    {
+      'WWW-Authenticate': 'Bearer error="invalid_token"',
+    },
+  );
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization ?? '')?.[1];
+}
+
+/** The client, when the token is its registration access token; otherwise 401. */
+async function authorizedClient(deps: ManagementDeps, clientId: string, authorization: string | undefined) {
+  const token = bearerToken(authorization);
+  if (!token) {
+    throw new OAuthError('invalid_token', 'A registration access token is required.', 401, {
+      'WWW-Authenticate': 'Bearer',
+    });
+  }
+  const client = await deps.store.getById(clientId);
+  if (!client?.registration_token_hash || !secretMatchesHash(token, client.registration_token_hash)) {
+    throw invalidToken();
+  }
+  return { client, tokenHash: client.registration_token_hash };
+}
+
+export async function readClient(deps: ManagementDeps, clientId: string, authorization: string | undefined) {
+  const { client } = await authorizedClient(deps, clientId, authorization);
+  return clientInformation(client, deps.issuer);
+}
+
+export async function replaceClient(
+  deps: ManagementDeps,
+  clientId: string,
+  authorization: string | undefined,
+  body: unknown,
+): Promise<ClientInformation> {
+  const { client, tokenHash } = await authorizedClient(deps, clientId, authorization);
+  const fields =
+    typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  if (fields.client_id !== clientId) {
+    throw new OAuthError('invalid_client_metadata', 'client_id must be sent and equal the client being updated.');
+  }
+  const readOnly = READ_ONLY_FIELDS.find((field) => fields[field] !== undefined && fields[field] !== null);
+  if (readOnly)
+    throw new OAuthError('invalid_client_metadata', `${readOnly} is set by the server and may not be sent.`);
+  if (typeof fields.client_secret === 'string') {
+    if (!client.client_secret_hash || !secretMatchesHash(fields.client_secret, client.client_secret_hash)) {
+      throw new OAuthError('invalid_client_metadata', 'client_secret does not match the current secret.');
+    }
+  }
+  const result = deps.validate(body);
+  if (!result.ok) throw result.error;
+
+  // A client that becomes confidential gets a secret; one that becomes public loses its secret.
+  const newClientSecret = isConfidential(result.metadata) && !client.client_secret_hash ? newSecret() : undefined;
+  const secretHash = isConfidential(result.metadata)
+    ? (client.client_secret_hash ?? hashSecret(newClientSecret as string))
+    : undefined;
+  const replacement: RegisteredClient = {
+    ...result.metadata,
+    client_id: clientId,
+    client_id_issued_at: client.client_id_issued_at,
+    ...(secretHash ? { client_secret_hash: secretHash } : {}),
+    registration_token_hash: tokenHash,
+  };
+  if (!(await deps.store.replace(replacement, tokenHash))) throw invalidToken();
+  return {
+    ...clientInformation(replacement, deps.issuer),
+    ...(newClientSecret ? { client_secret: newClientSecret } : {}),
+  };
+}
+
+export async function deleteClient(deps: ManagementDeps, clientId: string, authorization: string | undefined) {
+  const { tokenHash } = await authorizedClient(deps, clientId, authorization);
+  if (!(await deps.store.remove(clientId, tokenHash))) throw invalidToken();
+}
