@@ -35,7 +35,11 @@ export interface ConsentView {
   formAction: string;
   requestId: string;
   csrf: string;
+  /** Empty when the client registered no name. */
   clientName: string;
+  clientId: string;
+  /** The server the person is granting access to, as they know it: the issuer's host. */
+  serverName: string;
   clientUri?: string;
   /** Where the person will be sent back to, as they should read it. */
   returnTo: string;
@@ -169,7 +173,9 @@ export async function startAuthorization(
       formAction: `${deps.config.issuer}${ENDPOINTS.consent}`,
       requestId: pending.id,
       csrf: formToken(deps.cookieKey, pending.id),
-      clientName: client.clientName || client.clientId,
+      clientName: client.clientName,
+      clientId: client.clientId,
+      serverName: new URL(deps.config.issuer).host,
       ...(client.clientUri ? { clientUri: client.clientUri } : {}),
       returnTo: describeReturn(client.redirectUri),
       scope: pending.scope,

@@ -5,23 +5,25 @@ import { escapeHtml, PAGE_HEADERS, page } from './html.js';
 import { NO_STORE_HEADERS } from './responses.js';
 
 function consentPage(view: ConsentView): string {
-  const name = escapeHtml(view.clientName);
+  const name = view.clientName ? `<strong>${escapeHtml(view.clientName)}</strong>` : 'An unnamed application';
+  const title = view.clientName ? `Allow ${view.clientName} to connect?` : 'Allow an unnamed application to connect?';
+  const identity = view.clientName
+    ? 'The name is chosen by the application itself.'
+    : `It registered without a name; its client ID is <code>${escapeHtml(view.clientId)}</code>.`;
   const uri = view.clientUri ? ` (<code>${escapeHtml(view.clientUri)}</code>)` : '';
-  const scope = view.scope
-    ? `<p>It asks for: <code>${escapeHtml(view.scope)}</code>.</p>`
-    : '<p>It asks for access to the MCP server on your behalf.</p>';
-  // One form; the first submit button goes forward, so pressing Enter approves. No script.
+  const scope = view.scope ? `<p>It asks for: <code>${escapeHtml(view.scope)}</code>.</p>\n` : '';
+  // One form whose first submit button approves: it is the form's default button. Nothing is
+  // focused on load, so no single stray keypress approves.
   return page(
-    `Allow ${view.clientName}?`,
-    `<h1>Allow <strong>${name}</strong> to connect?</h1>
-<p>The application <strong>${name}</strong>${uri} wants to connect to this MCP server.</p>
-${scope}
-<p>After you sign in you will be sent back to <strong>${escapeHtml(view.returnTo)}</strong>.</p>
-<p>The name above is chosen by the application itself. Continue only if you started this connection.</p>
+    title,
+    `<h1>${escapeHtml(title)}</h1>
+<p>${name}${uri} wants to use <strong>${escapeHtml(view.serverName)}</strong> on your behalf.</p>
+${scope}<p>After you sign in you will be sent back to <strong>${escapeHtml(view.returnTo)}</strong>.</p>
+<p>${identity} Continue only if you started this connection yourself.</p>
 <form method="post" action="${escapeHtml(view.formAction)}">
 <input type="hidden" name="request" value="${escapeHtml(view.requestId)}">
 <input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
-<button type="submit" name="decision" value="allow">Allow and sign in</button>
+<button type="submit" name="decision" value="allow" class="primary">Allow and sign in</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>`,
   );

@@ -20,7 +20,7 @@ export function page(title: string, bodyHtml: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}code{overflow-wrap:anywhere}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5;overflow-wrap:anywhere}button{font:inherit;padding:.5rem 1.25rem;margin:.5rem .5rem 0 0;border-radius:.375rem;border:1px solid #888;background:#fff;cursor:pointer}button.primary{background:#1a56db;border-color:#1a56db;color:#fff}</style>
 </head><body>
 ${bodyHtml}
 </body></html>
