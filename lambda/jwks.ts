@@ -10,5 +10,5 @@ export const handler = httpFunction(
     headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' },
     body: JSON.stringify(await keys.jwks()),
   }),
-  { refusalMetric: 'JwksRefused' },
+  { refusalMetric: 'JwksRefused', cors: true },
 );

@@ -36,5 +36,5 @@ export const handler = jsonBodyFunction<unknown>(
         throw new OAuthError('invalid_request', 'Use GET, PUT or DELETE.', 405, { Allow: 'GET, PUT, DELETE' });
     }
   },
-  { refusalMetric: 'ManagementRefused' },
+  { refusalMetric: 'ManagementRefused', cors: true },
 );

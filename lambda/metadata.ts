@@ -1,16 +1,20 @@
-/** GET /.well-known/oauth-authorization-server: RFC 8414 metadata for the configured issuer. */
-import { authorizationServerMetadata } from './domain/endpoints.js';
+/** RFC 8414 metadata for the configured issuer, and the same as OpenID discovery under the issuer. */
+import { authorizationServerMetadata, ENDPOINTS, OPENID_REQUIRED_FIELDS } from './domain/endpoints.js';
 import { serverConfigFromEnv } from './domain/server-config.js';
 import { httpFunction } from './http/pipeline.js';
 
 const config = serverConfigFromEnv();
-const body = JSON.stringify(authorizationServerMetadata(config.issuer, config.scopes));
+const metadata = authorizationServerMetadata(config.issuer, config.scopes);
+const BODIES: Record<string, string> = {
+  [ENDPOINTS.metadata]: JSON.stringify(metadata),
+  [ENDPOINTS.openidConfiguration]: JSON.stringify({ ...metadata, ...OPENID_REQUIRED_FIELDS }),
+};
 
 export const handler = httpFunction(
-  async () => ({
+  async (event) => ({
     statusCode: 200,
     headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' },
-    body,
+    body: BODIES[event.resource] ?? BODIES[ENDPOINTS.metadata],
   }),
-  { refusalMetric: 'MetadataRefused' },
+  { refusalMetric: 'MetadataRefused', cors: true },
 );

@@ -22,5 +22,5 @@ export const handler = jsonBodyFunction<unknown>(
     });
     return jsonResponse(201, client);
   },
-  { refusalMetric: 'RegistrationsRefused' },
+  { refusalMetric: 'RegistrationsRefused', cors: true },
 );

@@ -23,5 +23,5 @@ export const handler = formBodyFunction(
     // RFC 7009 2.2: 200 whether or not the token was known, so the answer reveals nothing.
     return { statusCode: 200, headers: { ...NO_STORE_HEADERS }, body: '' };
   },
-  { refusalMetric: 'RevocationRefused' },
+  { refusalMetric: 'RevocationRefused', cors: true },
 );

@@ -35,5 +35,5 @@ export const handler = formBodyFunction(
     countWithDimension('TokensIssued', 'grant_type', params.grant_type);
     return jsonResponse(200, tokens);
   },
-  { refusalMetric: 'TokenRefused' },
+  { refusalMetric: 'TokenRefused', cors: true },
 );

@@ -8,6 +8,7 @@
  * API Gateway picking among several templates by Accept header, which it does not document.
  */
 import { REFUSAL_CONTEXT_KEYS } from '../lambda/domain/authorization-refusal.js';
+import { CORS_RESPONSE_HEADERS } from '../lambda/http/cors.js';
 
 export type GatewayResponseType =
   | 'ACCESS_DENIED'
@@ -21,6 +22,11 @@ export type GatewayResponseType =
 
 export interface GatewayResponseSpec {
   readonly type: GatewayResponseType;
+  /**
+   * Also carries CORS headers. Off only for the types that happen at /authorize alone (the
+   * authorizer's answers), a top-level navigation that must not be readable cross-origin.
+   */
+  readonly cors: boolean;
   /** Overrides API Gateway's status for this type; undefined keeps the one it chose. */
   readonly statusCode?: number;
   /** application/json body, a Velocity template using $context variables only. */
@@ -40,6 +46,7 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   {
     // The authorizer's Deny: its context names the OAuth error and says what was wrong.
     type: 'ACCESS_DENIED',
+    cors: false,
     statusCode: 403,
     template: body(
       `$context.authorizer.${REFUSAL_CONTEXT_KEYS.error}`,
@@ -49,39 +56,51 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   {
     // API Gateway refuses before calling the authorizer when an identity source is missing.
     type: 'UNAUTHORIZED',
+    cors: false,
     statusCode: 400,
     template: body('invalid_request', 'The authorization request has no client_id.'),
   },
   {
     // REST APIs answer an unknown path or method as if a credential were missing.
     type: 'MISSING_AUTHENTICATION_TOKEN',
+    cors: true,
     statusCode: 404,
     template: body('invalid_request', 'No endpoint answers this method and path.'),
   },
   {
     type: 'AUTHORIZER_FAILURE',
+    cors: false,
     statusCode: 503,
     template: body('temporarily_unavailable', 'The request could not be checked. Try again shortly.'),
   },
   {
     type: 'AUTHORIZER_CONFIGURATION_ERROR',
+    cors: false,
     statusCode: 500,
     template: body('server_error', 'The request could not be checked.'),
   },
   {
     type: 'THROTTLED',
+    cors: true,
     statusCode: 429,
     template: body('temporarily_unavailable', 'Too many requests. Slow down and try again.'),
   },
   {
     type: 'DEFAULT_4XX',
+    cors: true,
     template: '{"error":"invalid_request","error_description":$context.error.messageString}',
   },
   {
     type: 'DEFAULT_5XX',
+    cors: true,
     template: '{"error":"server_error","error_description":$context.error.messageString}',
   },
 ];
+
+/** The headers a gateway response carries. */
+export function gatewayResponseHeaders(spec: GatewayResponseSpec): Record<string, string> {
+  return { ...GATEWAY_RESPONSE_HEADERS, ...(spec.cors ? CORS_RESPONSE_HEADERS : {}) };
+}
 
 export function gatewayResponse(type: GatewayResponseType): GatewayResponseSpec {
   const spec =

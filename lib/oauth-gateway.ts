@@ -17,12 +17,21 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENDPOINTS } from '../lambda/domain/endpoints.js';
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../lambda/domain/redirect-uri-policy.js';
+import { CORS } from '../lambda/http/cors.js';
 import { CLIENTS_TABLE_KEY } from '../lambda/store/dynamodb-client-store.js';
 import { GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../lambda/store/dynamodb-grant-store.js';
 import { BUNDLING } from './bundling.js';
 import { functionEnvironment, type GatewaySettings } from './function-environment.js';
-import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from './gateway-responses.js';
-import { AUTHORIZERS, type AuthorizerName, FUNCTIONS, type FunctionName, type FunctionSpec, ROUTES } from './routes.js';
+import { GATEWAY_RESPONSES, gatewayResponseHeaders } from './gateway-responses.js';
+import {
+  AUTHORIZERS,
+  type AuthorizerName,
+  corsPaths,
+  FUNCTIONS,
+  type FunctionName,
+  type FunctionSpec,
+  ROUTES,
+} from './routes.js';
 
 const LAMBDA_DIR = fileURLToPath(new URL('../lambda/', import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -107,7 +116,7 @@ export class OAuthGateway extends Construct {
   readonly userPool?: cognito.UserPool;
   private readonly settings: GatewaySettings;
   readonly functions: Partial<Record<FunctionName, NodejsFunction>> = {};
-  /** API methods by route, e.g. `POST /register`. */
+  /** API methods by route, e.g. `POST /register` (and `OPTIONS /register` for CORS preflights). */
   readonly methods: Record<string, apigw.Method> = {};
   private readonly authorizers: Partial<Record<AuthorizerName, apigw.RequestAuthorizer>> = {};
   private upstreamSecret: secretsmanager.ISecret | undefined;
@@ -219,9 +228,19 @@ export class OAuthGateway extends Construct {
         type: apigw.ResponseType.of(response.type),
         ...(response.statusCode ? { statusCode: String(response.statusCode) } : {}),
         responseHeaders: Object.fromEntries(
-          Object.entries(GATEWAY_RESPONSE_HEADERS).map(([name, value]) => [name, `'${value}'`]),
+          Object.entries(gatewayResponseHeaders(response)).map(([name, value]) => [name, `'${value}'`]),
         ),
         templates: { 'application/json': response.template },
+      });
+    }
+
+    for (const [path, methods] of corsPaths()) {
+      this.methods[`OPTIONS ${path}`] = this.api.root.resourceForPath(path).addCorsPreflight({
+        allowOrigins: [CORS.allowOrigin],
+        allowHeaders: [...CORS.allowHeaders],
+        allowMethods: methods,
+        exposeHeaders: [...CORS.exposeHeaders],
+        maxAge: Duration.seconds(CORS.maxAgeSeconds),
       });
     }
 

@@ -119,18 +119,30 @@ export interface RouteSpec {
   readonly authorizer?: AuthorizerName;
   /** Routes where anyone on the internet can make the server write get their own method throttling. */
   readonly throttled?: boolean;
+  /** Readable by browser-based clients from any origin (a preflight, and CORS headers on errors). */
+  readonly cors?: boolean;
 }
 
 export const ROUTES: readonly RouteSpec[] = [
-  { method: 'GET', path: ENDPOINTS.metadata, function: 'metadata' },
-  { method: 'POST', path: ENDPOINTS.registration, function: 'register', throttled: true },
-  { method: 'GET', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient' },
-  { method: 'PUT', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient' },
-  { method: 'DELETE', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient' },
+  { method: 'GET', path: ENDPOINTS.metadata, function: 'metadata', cors: true },
+  { method: 'GET', path: ENDPOINTS.openidConfiguration, function: 'metadata', cors: true },
+  { method: 'POST', path: ENDPOINTS.registration, function: 'register', throttled: true, cors: true },
+  { method: 'GET', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient', cors: true },
+  { method: 'PUT', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient', cors: true },
+  { method: 'DELETE', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient', cors: true },
   { method: 'GET', path: ENDPOINTS.authorization, function: 'authorization', authorizer: 'redirectUri' },
   { method: 'POST', path: ENDPOINTS.consent, function: 'authorization' },
   { method: 'GET', path: ENDPOINTS.callback, function: 'authorization' },
-  { method: 'POST', path: ENDPOINTS.token, function: 'token', throttled: true },
-  { method: 'POST', path: ENDPOINTS.revocation, function: 'revoke' },
-  { method: 'GET', path: ENDPOINTS.jwks, function: 'jwks' },
+  { method: 'POST', path: ENDPOINTS.token, function: 'token', throttled: true, cors: true },
+  { method: 'POST', path: ENDPOINTS.revocation, function: 'revoke', cors: true },
+  { method: 'GET', path: ENDPOINTS.jwks, function: 'jwks', cors: true },
 ];
+
+/** Each CORS path with the methods its preflight allows. */
+export function corsPaths(routes: readonly RouteSpec[] = ROUTES): Map<string, string[]> {
+  const paths = new Map<string, string[]>();
+  for (const route of routes.filter((candidate) => candidate.cors)) {
+    paths.set(route.path, [...(paths.get(route.path) ?? []), route.method]);
+  }
+  return paths;
+}

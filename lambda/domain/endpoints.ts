@@ -4,6 +4,12 @@
  */
 export const ENDPOINTS = {
   metadata: '/.well-known/oauth-authorization-server',
+  /**
+   * OpenID discovery under the issuer: on API Gateway's default endpoint the issuer carries the
+   * stage path, and this is the only discovery URL of the MCP specification's order that lies
+   * inside the stage, so MCP clients find the metadata here.
+   */
+  openidConfiguration: '/.well-known/openid-configuration',
   registration: '/register',
   authorization: '/authorize',
   consent: '/consent',
@@ -14,6 +20,15 @@ export const ENDPOINTS = {
 } as const;
 
 export const TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED = ['none', 'client_secret_basic', 'client_secret_post'] as const;
+
+/**
+ * OpenID Provider Metadata requires these two fields; this server issues no ID tokens, so they
+ * describe only what it would use (public subjects, its one signing algorithm).
+ */
+export const OPENID_REQUIRED_FIELDS = {
+  subject_types_supported: ['public'],
+  id_token_signing_alg_values_supported: ['ES256'],
+} as const;
 
 /** RFC 8414 authorization server metadata for an issuer. */
 export function authorizationServerMetadata(issuer: string, scopes: readonly string[]): Record<string, unknown> {
@@ -33,5 +48,6 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED],
     authorization_response_iss_parameter_supported: true,
     ...(scopes.length > 0 ? { scopes_supported: [...scopes] } : {}),
+    client_id_metadata_document_supported: false,
   };
 }

@@ -11,6 +11,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { OAuthError } from '../domain/oauth-error.js';
+import { CORS_RESPONSE_HEADERS } from './cors.js';
 import { countWithDimension, logger, metrics } from './powertools.js';
 import { oauthErrorResponse } from './responses.js';
 
@@ -25,6 +26,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 interface PipelineOptions {
   /** Metric counting refusals, with the OAuth error code as its dimension. */
   refusalMetric: string;
+  /** Answer browsers from any origin (lambda/http/cors.ts); every route of the function must be a CORS route. */
+  cors?: boolean;
 }
 
 /** How a body-taking endpoint names its media type and a body it cannot read. */
@@ -65,7 +68,20 @@ function oauthErrors(
         logger.info('request refused', { error: error.code, description: error.description });
       }
       countWithDimension(options.refusalMetric, 'error', error.code);
-      request.response = oauthErrorResponse(error);
+      request.response = withCors(oauthErrorResponse(error), options);
+    },
+  };
+}
+
+function withCors(response: APIGatewayProxyResult, options: PipelineOptions): APIGatewayProxyResult {
+  if (!options.cors) return response;
+  return { ...response, headers: { ...response.headers, ...CORS_RESPONSE_HEADERS } };
+}
+
+function corsHeaders(options: PipelineOptions): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    after: (request) => {
+      if (request.response) request.response = withCors(request.response, options);
     },
   };
 }
@@ -117,6 +133,7 @@ function pipeline<TEvent extends APIGatewayProxyEvent>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(correlationIdFromRequest())
+    .use(corsHeaders(options))
     .use(oauthErrors(options, body))
     .use(httpHeaderNormalizer());
 }

@@ -11,8 +11,9 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { GATEWAY_RESPONSE_HEADERS, type GatewayResponseType, gatewayResponse } from '../gateway-responses.js';
-import { AUTHORIZERS, FUNCTIONS, type FunctionName, ROUTES, type RouteSpec } from '../routes.js';
+import { preflightHeaders } from '../../lambda/http/cors.js';
+import { type GatewayResponseType, gatewayResponse, gatewayResponseHeaders } from '../gateway-responses.js';
+import { AUTHORIZERS, corsPaths, FUNCTIONS, type FunctionName, ROUTES, type RouteSpec } from '../routes.js';
 import { authorizerEvent, lambdaContext, proxyEvent, type RawRequest } from './api-gateway-events.js';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -32,14 +33,18 @@ interface CompiledRoute {
 }
 
 function compile(spec: RouteSpec): CompiledRoute {
+  return { spec, ...compilePath(spec.path) };
+}
+
+function compilePath(path: string): { pattern: RegExp; parameterNames: string[] } {
   const parameterNames: string[] = [];
-  const segments = spec.path.split('/').map((segment) => {
+  const segments = path.split('/').map((segment) => {
     const parameter = /^\{(\w+)\}$/.exec(segment);
     if (!parameter) return segment.replace(/[.*+?^$()|[\]{}\\]/g, '\\$&');
     parameterNames.push(parameter[1]);
     return '([^/]+)';
   });
-  return { spec, pattern: new RegExp(`^${segments.join('/')}$`), parameterNames };
+  return { pattern: new RegExp(`^${segments.join('/')}$`), parameterNames };
 }
 
 export interface GatewayReply {
@@ -61,7 +66,7 @@ export function renderGatewayResponse(
     .replace(/\$context\.error\.message/g, values.errorMessage);
   return {
     statusCode: spec.statusCode ?? defaultStatus,
-    headers: { ...GATEWAY_RESPONSE_HEADERS },
+    headers: gatewayResponseHeaders(spec),
     body: Buffer.from(body),
   };
 }
@@ -106,6 +111,11 @@ export function evaluatePolicy(result: unknown, arn: string): PolicyDecision {
 export class LocalGateway {
   private readonly routes = ROUTES.map(compile);
   private readonly handlers = new Map<FunctionName, AnyHandler>();
+  /** The CORS mock integrations: OPTIONS on each CORS path, with the methods it allows. */
+  private readonly preflights = [...corsPaths()].map(([path, methods]) => ({
+    pattern: compilePath(path).pattern,
+    methods,
+  }));
 
   /** basePath: serve the API under this prefix, as a stage path or a base-path mapping would. */
   constructor(private readonly basePath = '') {}
@@ -129,6 +139,8 @@ export class LocalGateway {
       return renderGatewayResponse('DEFAULT_4XX', 413, { errorMessage: 'Request Too Long' });
     }
     const path = this.withoutBasePath(request.url.pathname);
+    const preflight = request.method === 'OPTIONS' && path !== undefined ? this.preflightFor(path) : undefined;
+    if (preflight) return { statusCode: 204, headers: preflightHeaders(preflight), body: Buffer.alloc(0) };
     const match = path === undefined ? undefined : this.match(request.method, path);
     if (!match || path === undefined) {
       return renderGatewayResponse('MISSING_AUTHENTICATION_TOKEN', 403, {
@@ -174,6 +186,10 @@ export class LocalGateway {
       // API Gateway answers a failed Lambda proxy integration with a 502.
       return renderGatewayResponse('DEFAULT_5XX', 502, { errorMessage: 'Internal server error' });
     }
+  }
+
+  private preflightFor(path: string): string[] | undefined {
+    return this.preflights.find((preflight) => preflight.pattern.test(path))?.methods;
   }
 
   private withoutBasePath(pathname: string): string | undefined {

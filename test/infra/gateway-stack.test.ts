@@ -13,7 +13,7 @@ import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from '../../lib/gateway-r
 import { GatewayStack, type GatewayStackProps } from '../../lib/gateway-stack.js';
 import { ACKNOWLEDGED_FINDINGS } from '../../lib/nag-suppressions.js';
 import { OAuthGateway } from '../../lib/oauth-gateway.js';
-import { FUNCTIONS, type FunctionSpec, ROUTES } from '../../lib/routes.js';
+import { corsPaths, FUNCTIONS, type FunctionSpec, ROUTES } from '../../lib/routes.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -240,7 +240,7 @@ describe('REST API', () => {
       authorizeIntegration: new apigw.HttpIntegration('https://auth.example.com/authorize'),
     });
     const custom = Template.fromStack(stack);
-    custom.resourceCountIs('AWS::ApiGateway::Method', ROUTES.length);
+    custom.resourceCountIs('AWS::ApiGateway::Method', ROUTES.length + corsPaths().size);
     custom.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'GET',
       AuthorizationType: 'CUSTOM',
@@ -370,5 +370,47 @@ describe('authorization server resources', () => {
     expect(actionsOf(custom, 'authorization')).toContain('secretsmanager:GetSecretValue');
     expect(JSON.stringify(statementsOf(custom, 'authorization'))).toContain('upstream-AbCdEf');
     expect(JSON.stringify(statementsOf(custom, 'token'))).not.toContain('upstream-AbCdEf');
+  });
+});
+
+describe('CORS', () => {
+  const { template } = synthStack();
+
+  it.each([...corsPaths()].map(([path, methods]) => [path, methods]))(
+    'answers preflights on %s with the shared CORS settings',
+    (path, methods) => {
+      const resources = template.findResources('AWS::ApiGateway::Resource', {
+        Properties: { PathPart: path.split('/').pop() },
+      });
+      const ids = Object.keys(resources);
+      expect(ids.length).toBeGreaterThan(0);
+      const preflights = template.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } });
+      const match = Object.values(preflights as Resources).find((method) =>
+        ids.includes((method.Properties.ResourceId as { Ref: string }).Ref),
+      );
+      expect(match, path).toBeDefined();
+      const parameters = (match?.Properties.Integration as { IntegrationResponses: Array<Record<string, unknown>> })
+        .IntegrationResponses[0].ResponseParameters as Record<string, string>;
+      expect(parameters['method.response.header.Access-Control-Allow-Origin']).toBe("'*'");
+      expect(parameters['method.response.header.Access-Control-Allow-Methods']).toBe(`'${methods.join(',')}'`);
+      expect(parameters['method.response.header.Access-Control-Allow-Headers']).toContain('MCP-Protocol-Version');
+    },
+  );
+
+  it('has no preflight on the browser-navigation endpoints', () => {
+    expect([...corsPaths().keys()]).not.toEqual(expect.arrayContaining(['/authorize']));
+    expect([...corsPaths().keys()]).not.toContain('/consent');
+    expect([...corsPaths().keys()]).not.toContain('/callback');
+  });
+
+  it('puts CORS headers on gateway errors except the /authorize refusals', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'DEFAULT_4XX',
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" }),
+    });
+    const denied = template.findResources('AWS::ApiGateway::GatewayResponse', {
+      Properties: { ResponseType: 'ACCESS_DENIED' },
+    });
+    expect(JSON.stringify(denied)).not.toContain('Access-Control-Allow-Origin');
   });
 });

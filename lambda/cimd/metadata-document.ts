@@ -1,0 +1,53 @@
+/**
+ * Checking a fetched Client ID Metadata Document and turning it into the client the rest of the
+ * server works with. The draft's document rules, plus this server's:
+ *
+ * - the document is a JSON object whose `client_id` equals the URL it was fetched from, compared as
+ *   plain strings (RFC 3986 section 6.2.1: no normalization);
+ * - no shared secret: `client_secret` and `client_secret_expires_at` must be absent, and
+ *   `token_endpoint_auth_method` must be `none` (it defaults to `none` when absent or null, since
+ *   these clients are public; this server supports no key-based method such as private_key_jwt);
+ * - every other field obeys the registration rules (the same validator /register uses, so the same
+ *   redirect-URI policy applies). Unknown fields are dropped, as at registration.
+ *
+ * Every refusal is an OAuthError `invalid_client` whose description names the rule.
+ */
+import type { clientMetadataValidator } from '../domain/client-metadata.js';
+import { OAuthError } from '../domain/oauth-error.js';
+import type { RegisteredClient } from '../store/client-store.js';
+
+export type MetadataValidator = ReturnType<typeof clientMetadataValidator>;
+
+const SECRET_FIELDS = ['client_secret', 'client_secret_expires_at'] as const;
+
+function refuse(description: string): OAuthError {
+  return new OAuthError('invalid_client', description);
+}
+
+/** The client a Client ID Metadata Document describes, or an `invalid_client` OAuthError thrown. */
+export function validateMetadataDocument(url: string, body: unknown, validate: MetadataValidator): RegisteredClient {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw refuse('the metadata document is not a JSON object');
+  }
+  const document = body as Record<string, unknown>;
+  if (document.client_id !== url) {
+    throw refuse("the metadata document's client_id does not equal its URL");
+  }
+  for (const field of SECRET_FIELDS) {
+    if (Object.hasOwn(document, field)) {
+      throw refuse(`the metadata document must not contain ${field}: its client is public and has no secret`);
+    }
+  }
+  const method = document.token_endpoint_auth_method ?? 'none';
+  if (method !== 'none') {
+    throw refuse('the metadata document\'s token_endpoint_auth_method must be "none": its client is public');
+  }
+
+  const { client_id: _clientId, ...metadata } = document;
+  const result = validate({ ...metadata, token_endpoint_auth_method: 'none' });
+  if (!result.ok) throw refuse(`the metadata document is invalid: ${result.error.description}`);
+  if (result.metadata.token_endpoint_auth_method !== 'none') {
+    throw refuse('the metadata document\'s token_endpoint_auth_method must be "none": its client is public');
+  }
+  return { ...result.metadata, client_id: url, client_id_issued_at: 0 };
+}
