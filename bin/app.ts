@@ -10,6 +10,7 @@ new GatewayStack(app, config.stackName, {
   description: 'mcp-oauth-gateway: OAuth client registration and redirect-URI enforcement for MCP servers',
   gateway: config.gateway,
   ...(config.upstream ? { upstream: config.upstream } : {}),
+  ...(config.customDomain ? { customDomain: config.customDomain } : {}),
   // No env: the stack is environment-agnostic, so synth needs no credentials or account lookups.
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -12,12 +12,14 @@ export interface AppConfig {
   stackName: string;
   /** Everything but the upstream provider, which needs a construct scope to import its secret. */
   gateway: Omit<OAuthGatewayProps, 'upstream'>;
+  /** A custom domain (root mapping, default endpoint off). */
+  customDomain?: { domainName: string; certificateArn: string };
   /** Any OpenID provider instead of the Cognito user pool the stack would create. */
   upstream?: { issuer: string; clientId: string; clientSecretArn?: string; scope?: string };
 }
 
-function required(name: string, value: string | undefined): string {
-  if (!value) throw new Error(`${name} is required when upstreamIssuer is set`);
+function requiredWith(name: string, other: string, value: string | undefined): string {
+  if (!value) throw new Error(`${name} is required when ${other} is set`);
   return value;
 }
 
@@ -56,6 +58,7 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
   };
   const cognitoDomainPrefix = get('cognitoDomainPrefix', 'GATEWAY_COGNITO_DOMAIN_PREFIX');
   const upstreamIssuer = get('upstreamIssuer', 'GATEWAY_UPSTREAM_ISSUER');
+  const domainName = get('customDomainName', 'GATEWAY_CUSTOM_DOMAIN_NAME');
   return {
     stackName: get('stackName', 'GATEWAY_STACK_NAME') ?? 'McpOAuthGateway',
     gateway: {
@@ -81,11 +84,27 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
       ),
       ...(cognitoDomainPrefix ? { cognitoDomainPrefix } : {}),
     },
+    ...(domainName
+      ? {
+          customDomain: {
+            domainName,
+            certificateArn: requiredWith(
+              'certificateArn',
+              'customDomainName',
+              get('certificateArn', 'GATEWAY_CERTIFICATE_ARN'),
+            ),
+          },
+        }
+      : {}),
     ...(upstreamIssuer
       ? {
           upstream: {
             issuer: upstreamIssuer,
-            clientId: required('upstreamClientId', get('upstreamClientId', 'GATEWAY_UPSTREAM_CLIENT_ID')),
+            clientId: requiredWith(
+              'upstreamClientId',
+              'upstreamIssuer',
+              get('upstreamClientId', 'GATEWAY_UPSTREAM_CLIENT_ID'),
+            ),
             clientSecretArn: get('upstreamClientSecretArn', 'GATEWAY_UPSTREAM_CLIENT_SECRET_ARN'),
             scope: get('upstreamScope', 'GATEWAY_UPSTREAM_SCOPE'),
           },

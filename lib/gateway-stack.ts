@@ -1,5 +1,6 @@
 /** The deployable stack: the gateway construct, its outputs, and the acknowledged cdk-nag findings. */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { acknowledgeNagFindings } from './nag-suppressions.js';
@@ -7,6 +8,8 @@ import { OAuthGateway, type OAuthGatewayProps } from './oauth-gateway.js';
 
 export interface GatewayStackProps extends StackProps {
   readonly gateway?: OAuthGatewayProps;
+  /** A custom domain by name and the ARN of its ACM certificate (same region). */
+  readonly customDomain?: { domainName: string; certificateArn: string };
   /** An OpenID provider by configuration, its client secret (if any) named by ARN. */
   readonly upstream?: { issuer: string; clientId: string; clientSecretArn?: string; scope?: string };
 }
@@ -16,9 +19,17 @@ export class GatewayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: GatewayStackProps = {}) {
     super(scope, id, props);
-    const { upstream } = props;
+    const { upstream, customDomain } = props;
     this.gateway = new OAuthGateway(this, 'Gateway', {
       ...props.gateway,
+      ...(customDomain
+        ? {
+            customDomain: {
+              domainName: customDomain.domainName,
+              certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', customDomain.certificateArn),
+            },
+          }
+        : {}),
       ...(upstream
         ? {
             upstream: {
@@ -47,6 +58,12 @@ export class GatewayStack extends Stack {
       description: 'RFC 7591 registration endpoint',
       value: this.gateway.api.urlForPath('/register'),
     });
+    if (this.gateway.domain) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        description: 'Point the custom domain (CNAME or alias) at this regional name',
+        value: this.gateway.domain.domainNameAliasDomainName,
+      });
+    }
     new CfnOutput(this, 'Issuer', {
       description: 'OAuth issuer; metadata at <Issuer>/.well-known/oauth-authorization-server',
       value: this.gateway.issuer,

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -88,10 +89,23 @@ export interface OAuthGatewayProps {
    */
   readonly signingKeys?: kms.IKey[];
   /**
+   * Serve the API on a custom domain, mapped at the root so the issuer has no path. The default
+   * execute-api endpoint is then turned off: one API, one issuer. Default: the default endpoint,
+   * whose issuer carries the stage path.
+   */
+  readonly customDomain?: CustomDomainProps;
+  /**
    * Ship source maps and enable them at runtime so logged stack traces name TypeScript
    * sources. Measured cost: see README (Cold start). Default: true.
    */
   readonly sourceMaps?: boolean;
+}
+
+export interface CustomDomainProps {
+  /** e.g. `auth.example.com`; the issuer becomes `https://auth.example.com`, with no path. */
+  readonly domainName: string;
+  /** An ACM certificate for the name, in the stack's region (regional endpoint). */
+  readonly certificate: acm.ICertificate;
 }
 
 export interface UpstreamProviderProps {
@@ -112,6 +126,8 @@ export class OAuthGateway extends Construct {
   readonly issuer: string;
   readonly signingKeys: kms.IKey[];
   readonly cookieSecret: secretsmanager.Secret;
+  /** The custom domain, when one was given; point DNS at its domainNameAliasDomainName. */
+  readonly domain?: apigw.DomainName;
   /** The user pool people sign in with, when the construct created it. */
   readonly userPool?: cognito.UserPool;
   private readonly settings: GatewaySettings;
@@ -171,6 +187,7 @@ export class OAuthGateway extends Construct {
       description: 'OAuth client registration and redirect-URI gateway for MCP servers',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       cloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
+      disableExecuteApiEndpoint: props.customDomain !== undefined,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
         stageName: props.stageName ?? 'v1',
@@ -195,7 +212,19 @@ export class OAuthGateway extends Construct {
     const stack = Stack.of(this);
     // Built from the API id and the literal stage name: referring to the Stage itself would
     // make every function depend on the deployment that depends on them.
-    this.issuer = `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${props.stageName ?? 'v1'}`;
+    this.issuer = props.customDomain
+      ? `https://${props.customDomain.domainName}`
+      : `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${props.stageName ?? 'v1'}`;
+    if (props.customDomain) {
+      this.domain = new apigw.DomainName(this, 'CustomDomain', {
+        domainName: props.customDomain.domainName,
+        certificate: props.customDomain.certificate,
+        endpointType: apigw.EndpointType.REGIONAL,
+        securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+      });
+      // No base path: the stage is served at the root, so the issuer has no path.
+      this.domain.addBasePathMapping(this.api, { stage: this.api.deploymentStage });
+    }
     const upstream = props.upstream ?? this.cognitoUpstream(props.cognitoDomainPrefix);
     this.userPool = props.upstream ? undefined : this.userPool;
     this.settings = {

@@ -414,3 +414,33 @@ describe('CORS', () => {
     expect(JSON.stringify(denied)).not.toContain('Access-Control-Allow-Origin');
   });
 });
+
+describe('issuer', () => {
+  it('carries the stage path on the default endpoint', () => {
+    const { stack } = synthStack();
+    const issuer = stack.resolve(stack.gateway.issuer) as { 'Fn::Join': [string, unknown[]] };
+    expect(JSON.stringify(issuer)).toMatch(/\/v1"\]\]/);
+  });
+
+  it('is the bare custom domain, mapped at the root, with the default endpoint off', () => {
+    const app = newApp(false, {
+      customDomainName: 'auth.example.com',
+      certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+    });
+    const config = appConfig(app.node, {});
+    const { stack, template } = synthStack({ gateway: config.gateway, customDomain: config.customDomain }, app);
+    expect(stack.gateway.issuer).toBe('https://auth.example.com');
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { DisableExecuteApiEndpoint: true });
+    template.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: 'auth.example.com',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    const mappings = template.findResources('AWS::ApiGateway::BasePathMapping');
+    expect(Object.values(mappings as Resources).map((mapping) => mapping.Properties.BasePath)).toEqual([undefined]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: FUNCTIONS.metadata.description,
+      Environment: { Variables: Match.objectLike({ ISSUER_URL: 'https://auth.example.com' }) },
+    });
+    expect(() => appConfig(newApp(false, { customDomainName: 'auth.example.com' }).node, {})).toThrow(/certificateArn/);
+  });
+});
