@@ -106,8 +106,9 @@ export interface ResolveDeps {
  */
 export async function resolveMetadataClient(url: string, deps: ResolveDeps): Promise<RegisteredClient> {
   const problem = clientIdUrlProblem(url, { allowLoopbackHttp: deps.allowLoopbackHttp });
-  if (problem)
+  if (problem) {
     throw new OAuthError('invalid_client', `the client_id is not a Client ID Metadata Document URL: it ${problem}`);
+  }
 
   const cached = await deps.cache.get(url, deps.now());
   if (cached) return cached;
