@@ -39,6 +39,8 @@ export const ENV = {
   signingKeyFile: 'SIGNING_KEY_FILE',
   /** Deployed: comma-separated KMS key ids, the current signing key first, then keys being retired. */
   signingKeyIds: 'SIGNING_KEY_IDS',
+  /** 'true' only in tests and local mode: Client ID Metadata Documents may be served over http from loopback. */
+  cimdAllowLoopbackHttp: 'CIMD_ALLOW_LOOPBACK_HTTP',
 } as const;
 
 /** Lifetimes, in seconds, when the deployment does not set them. */

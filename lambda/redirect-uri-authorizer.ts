@@ -7,13 +7,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { ENV, requireEnv } from './config.js';
 import { REFUSAL_CONTEXT_KEYS, REFUSALS, type Refusal } from './domain/authorization-refusal.js';
 import { ADMISSION_CONTEXT_KEYS, admitAuthorizeRequest } from './domain/authorize-admission.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
-import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
+import { clientDirectoryFromEnv } from './store/client-directory.js';
 
-const store = new DynamoDbClientStore(requireEnv(ENV.tableName));
+const directory = clientDirectoryFromEnv();
 
 function policy(effect: 'Allow' | 'Deny', methodArn: string): APIGatewayAuthorizerResult['policyDocument'] {
   return {
@@ -43,7 +42,7 @@ async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGa
     const admission = await admitAuthorizeRequest(
       event.multiValueQueryStringParameters,
       event.queryStringParameters,
-      (clientId) => store.getById(clientId),
+      (clientId) => directory.getById(clientId),
     );
     if (!admission.admitted) return deny(methodArn, admission.refusal);
     const { client, redirectUri } = admission;

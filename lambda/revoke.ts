@@ -7,10 +7,10 @@ import { revokeToken } from './domain/token-service.js';
 import { formBodyFunction } from './http/pipeline.js';
 import { metrics } from './http/powertools.js';
 import { NO_STORE_HEADERS } from './http/responses.js';
-import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
+import { clientDirectoryFromEnv } from './store/client-directory.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
 
-const clients = new DynamoDbClientStore(requireEnv(ENV.tableName));
+const clients = clientDirectoryFromEnv();
 const grants = new DynamoDbGrantStore(requireEnv(ENV.grantsTableName));
 
 export const handler = formBodyFunction(

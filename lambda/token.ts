@@ -9,10 +9,10 @@ import { formBodyFunction } from './http/pipeline.js';
 import { countWithDimension } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
 import { signerFromEnv } from './keys/keys-from-env.js';
-import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
+import { clientDirectoryFromEnv } from './store/client-directory.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
 
-const clients = new DynamoDbClientStore(requireEnv(ENV.tableName));
+const clients = clientDirectoryFromEnv();
 const deps: TokenDeps = {
   grants: new DynamoDbGrantStore(requireEnv(ENV.grantsTableName)),
   signer: await signerFromEnv(),

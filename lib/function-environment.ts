@@ -28,6 +28,8 @@ export interface GatewaySettings {
   };
   /** A local JWK file, or KMS key ids (current first). */
   signing: { file: string } | { kmsKeyIds: readonly string[] };
+  /** Tests and local mode only: client metadata documents may come from http://127.0.0.1. */
+  cimdAllowLoopbackHttp?: boolean;
   /** Extra variables every function gets (NODE_OPTIONS, log level). */
   common?: Record<string, string>;
 }
@@ -42,6 +44,7 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     ...settings.common,
     ...redirectUriPolicyEnv(settings.redirectUriPolicy),
+    ...(settings.cimdAllowLoopbackHttp ? { [ENV.cimdAllowLoopbackHttp]: 'true' } : {}),
   };
   if (spec.clients.length > 0) env[ENV.tableName] = settings.clientsTable;
   if (spec.grants.length > 0) env[ENV.grantsTableName] = settings.grantsTable;

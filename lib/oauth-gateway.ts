@@ -336,7 +336,17 @@ export class OAuthGateway extends Construct {
   /** Exactly what the route table says the function touches, and nothing else. */
   private grantAccess(fn: NodejsFunction, spec: FunctionSpec): void {
     if (spec.clients.length > 0) this.table.grant(fn, ...spec.clients);
-    if (spec.grants.length > 0) this.grantsTable.grant(fn, ...spec.grants);
+    if (spec.grants.length > 0 && spec.grantsKeyPrefix) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [...spec.grants],
+          resources: [this.grantsTable.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${spec.grantsKeyPrefix}*`] } },
+        }),
+      );
+    } else if (spec.grants.length > 0) {
+      this.grantsTable.grant(fn, ...spec.grants);
+    }
     if (spec.signingKey === 'sign') this.signingKeys[0].grant(fn, 'kms:Sign');
     if (spec.signingKey === 'publicKey') for (const key of this.signingKeys) key.grant(fn, 'kms:GetPublicKey');
     if (spec.secrets) {

@@ -15,8 +15,10 @@ export interface FunctionSpec {
   readonly description: string;
   /** The registered-clients table. */
   readonly clients: readonly TableAction[];
-  /** Pending requests, codes and refresh tokens. */
+  /** Pending requests, codes, refresh tokens, cached client metadata documents. */
   readonly grants: readonly TableAction[];
+  /** Restricts the grants-table actions to items whose key starts with this (IAM dynamodb:LeadingKeys). */
+  readonly grantsKeyPrefix?: string;
   /** `sign`: kms:Sign on the current signing key; `publicKey`: kms:GetPublicKey on every published key. */
   readonly signingKey?: 'sign' | 'publicKey';
   /** Reads the cookie-signing secret and the upstream client secret (if any). */
@@ -44,7 +46,9 @@ export const FUNCTIONS = {
     entry: 'redirect-uri-authorizer.ts',
     description: 'Admits GET /authorize only for a registered client and one of its redirect URIs',
     clients: ['dynamodb:GetItem'],
-    grants: [],
+    // Caches Client ID Metadata Documents, and may touch nothing else in the grants table.
+    grants: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    grantsKeyPrefix: 'cimd#',
   },
   authorization: {
     entry: 'authorization.ts',

@@ -6,6 +6,7 @@
  */
 import type { RegisteredClient } from '../store/client-store.js';
 import { REFUSALS, type Refusal } from './authorization-refusal.js';
+import { OAuthError } from './oauth-error.js';
 import type { MultiValueQuery, SingleValueQuery } from './query.js';
 import { singleValuedQuery } from './query.js';
 import { matchRedirectUri } from './redirect-uri-policy.js';
@@ -25,6 +26,14 @@ export const ADMISSION_CONTEXT_KEYS = {
   tokenEndpointAuthMethod: 'tokenEndpointAuthMethod',
 } as const;
 
+/**
+ * The gateway response prints refusal descriptions into JSON unescaped; these descriptions are
+ * our own fixed phrases, and this keeps them so even if one ever quoted something.
+ */
+function templateSafe(description: string): string {
+  return description.replace(/["\\\u0000-\u001f$#]/g, '');
+}
+
 export async function admitAuthorizeRequest(
   multi: MultiValueQuery,
   single: SingleValueQuery,
@@ -38,8 +47,14 @@ export async function admitAuthorizeRequest(
   let client: RegisteredClient | undefined;
   try {
     client = await getClient(clientId);
-  } catch {
-    // Fail closed on any fault, expected (UnavailableError) or not.
+  } catch (error) {
+    // A client metadata document that cannot be used names its reason; any other fault fails closed.
+    if (error instanceof OAuthError && error.code === 'invalid_client') {
+      return {
+        admitted: false,
+        refusal: { error: 'invalid_client', error_description: templateSafe(error.description) },
+      };
+    }
     return { admitted: false, refusal: REFUSALS.registryUnavailable };
   }
   if (!client) return { admitted: false, refusal: REFUSALS.unknownClient };

@@ -48,6 +48,6 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED],
     authorization_response_iss_parameter_supported: true,
     ...(scopes.length > 0 ? { scopes_supported: [...scopes] } : {}),
-    client_id_metadata_document_supported: false,
+    client_id_metadata_document_supported: true,
   };
 }

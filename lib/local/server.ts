@@ -32,6 +32,8 @@ export interface LocalServerOptions {
   issuerUrl?: string;
   scopes: string[];
   lifetimes: GatewaySettings['lifetimes'];
+  /** Tests and local development: client metadata documents may be served over http from loopback. */
+  cimdAllowLoopbackHttp: boolean;
   /** A real OpenID provider instead of the built-in development one. */
   upstream?: { issuer: string; clientId: string; clientSecret?: string; scope?: string };
 }
@@ -67,6 +69,7 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     basePath,
     issuerUrl: env[ENV.issuerUrl]?.replace(/\/+$/, '') || undefined,
     scopes: listEnv(ENV.scopes, env),
+    cimdAllowLoopbackHttp: env[ENV.cimdAllowLoopbackHttp] === 'true',
     lifetimes: {
       accessToken: secondsEnv(ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken, env),
       refreshTokenIdle: secondsEnv(ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle, env),
@@ -155,6 +158,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       resources: [`${issuer}/mcp`],
       scopes: options.scopes,
       lifetimes: options.lifetimes,
+      cimdAllowLoopbackHttp: options.cimdAllowLoopbackHttp,
       redirectUriPolicy: options.redirectUriPolicy,
       cookieSecret: { value: cookieKey(options.dataDir) },
       // Plain http on loopback: a Secure cookie would never be sent back.

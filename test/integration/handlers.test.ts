@@ -13,11 +13,12 @@ import type {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretMatchesHash } from '../../lambda/domain/secrets.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
-import { ensureClientsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
 const TABLE = 'integration-clients';
+const GRANTS_TABLE = 'integration-grants';
 const FIXTURES = new URL('../fixtures/registrations/', import.meta.url);
 const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 10_000 } as Context;
 
@@ -29,7 +30,9 @@ let authorize: Handler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerRes
 beforeAll(async () => {
   dynamo = await startDynalite(':memory:');
   await ensureClientsTable(dynamo.endpoint, TABLE);
+  await ensureGrantsTable(dynamo.endpoint, GRANTS_TABLE);
   process.env.TABLE_NAME = TABLE;
+  process.env.GRANTS_TABLE_NAME = GRANTS_TABLE;
   process.env.ISSUER_URL = 'https://gateway.example/v1';
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
   store = new DynamoDbClientStore(TABLE);

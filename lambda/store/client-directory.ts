@@ -1,0 +1,55 @@
+/**
+ * Where a client_id is looked up: Client ID Metadata Documents for client ids that are https
+ * URLs with a path (fetched, checked and cached), the clients table for everything else. The
+ * authorizer, the token endpoint and revocation all ask this, so a CIMD client is treated like a
+ * registered public client everywhere.
+ */
+import { isClientIdMetadataUrl } from '../cimd/client-id-url.js';
+import { DynamoDbMetadataDocumentCache, resolveMetadataClient } from '../cimd/document-cache.js';
+import { fetchMetadataDocument } from '../cimd/safe-fetch.js';
+import { ENV, redirectUriPolicyFromEnv, requireEnv } from '../config.js';
+import { clientMetadataValidator } from '../domain/client-metadata.js';
+import type { ClientStore, RegisteredClient } from './client-store.js';
+import { DynamoDbClientStore } from './dynamodb-client-store.js';
+
+export interface MetadataDocuments {
+  allowLoopbackHttp: boolean;
+  /** The client the document at this URL describes; throws OAuthError invalid_client when it cannot be used. */
+  resolve(url: string): Promise<RegisteredClient>;
+}
+
+export class ClientDirectory implements ClientStore {
+  constructor(
+    private readonly registered: ClientStore,
+    private readonly documents: MetadataDocuments,
+  ) {}
+
+  create(client: RegisteredClient): Promise<void> {
+    return this.registered.create(client);
+  }
+
+  getById(clientId: string): Promise<RegisteredClient | undefined> {
+    if (isClientIdMetadataUrl(clientId, { allowLoopbackHttp: this.documents.allowLoopbackHttp })) {
+      return this.documents.resolve(clientId);
+    }
+    return this.registered.getById(clientId);
+  }
+}
+
+/** The directory a function uses, from its environment (clients table, grants table for the cache). */
+export function clientDirectoryFromEnv(): ClientDirectory {
+  const allowLoopbackHttp = process.env[ENV.cimdAllowLoopbackHttp] === 'true';
+  const cache = new DynamoDbMetadataDocumentCache(requireEnv(ENV.grantsTableName));
+  const validate = clientMetadataValidator(redirectUriPolicyFromEnv());
+  return new ClientDirectory(new DynamoDbClientStore(requireEnv(ENV.tableName)), {
+    allowLoopbackHttp,
+    resolve: (url) =>
+      resolveMetadataClient(url, {
+        cache,
+        fetch: fetchMetadataDocument,
+        validate,
+        now: () => Math.floor(Date.now() / 1000),
+        allowLoopbackHttp,
+      }),
+  });
+}
