@@ -176,7 +176,8 @@ function classify(error: unknown): Error {
     }
   }
   if (error instanceof errors.JOSEAlgNotAllowed) return new InvalidAccessTokenError('unsupported_algorithm', cause);
-  if (error instanceof errors.JWSSignatureVerificationFailed) return new InvalidAccessTokenError('bad_signature', cause);
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return new InvalidAccessTokenError('bad_signature', cause);
   // JWSInvalid, JWTInvalid (bad encoding, unknown crit, non-object claims) and the rest.
   if (error instanceof errors.JOSEError) return new InvalidAccessTokenError('malformed', cause);
   // Not from jose: a bug or a platform failure. The caller fails closed on it and logs it.

@@ -49,7 +49,6 @@ export interface BearerChallenge {
  * no representation at all (CR or LF would split the header), so a value holding one is refused.
  */
 export function quotedString(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what is refused
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
     throw new Error('A quoted-string cannot hold control characters');
   }
