@@ -21,19 +21,18 @@ import {
   InvalidAccessTokenError,
   JwksUnavailableError,
 } from './domain/access-token-verifier.js';
-import { type BearerErrorCode, bearerChallenge, RESOURCE_ENV } from './domain/resource-challenge.js';
+import {
+  type BearerErrorCode,
+  bearerChallenge,
+  CHALLENGE_CONTEXT_KEYS,
+  RESOURCE_ENV,
+} from './domain/resource-challenge.js';
+
+export { CHALLENGE_CONTEXT_KEYS };
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 
 /** Context keys of an Allow, as the integration reads them from requestContext.authorizer. */
 export const TOKEN_CONTEXT_KEYS = { subject: 'sub', clientId: 'clientId', scope: 'scope' } as const;
-
-/** Context keys of a Deny, as the gateway response reads them from $context.authorizer. */
-export const CHALLENGE_CONTEXT_KEYS = {
-  wwwAuthenticate: 'wwwAuthenticate',
-  error: 'error',
-  description: 'error_description',
-  resourceMetadata: 'resourceMetadata',
-} as const;
 
 /** JWKS fetching, tuned for an authorizer that must answer within API Gateway's 29 s (and its own timeout). */
 export const JWKS_FETCH_OPTIONS = {

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_LIFETIMES, ENV, METRICS_NAMESPACE, redirectUriPolicyEnv, SERVICE_NAME } from '../lambda/config.js';
 import type { RedirectUriPolicy } from '../lambda/domain/redirect-uri-policy.js';
+import { RESOURCE_ENV } from '../lambda/domain/resource-challenge.js';
 import type { FunctionSpec } from './routes.js';
 
 export interface GatewaySettings {
@@ -28,6 +29,15 @@ export interface GatewaySettings {
   };
   /** A local JWK file, or KMS key ids (current first). */
   signing: { file: string } | { kmsKeyIds: readonly string[] };
+  /** The protected resource (the MCP server's API). */
+  resourceServer: {
+    /** The exact /mcp URL: tokens' `aud`, and one of `resources`. */
+    resourceUrl: string;
+    metadataUrl: string;
+    jwksUrl: string;
+    scopes?: readonly string[];
+    name?: string;
+  };
   /** Tests and local mode only: client metadata documents may come from http://127.0.0.1. */
   cimdAllowLoopbackHttp?: boolean;
   /** Extra variables every function gets (NODE_OPTIONS, log level). */
@@ -73,6 +83,17 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
         : {}),
       ...(upstream.scope ? { [ENV.upstreamScope]: upstream.scope } : {}),
       ...(upstream.allowHttp ? { [ENV.upstreamAllowHttp]: 'true' } : {}),
+    });
+  }
+  if (spec.resourceServer) {
+    const resource = settings.resourceServer;
+    Object.assign(env, {
+      [RESOURCE_ENV.resourceUrl]: resource.resourceUrl,
+      [RESOURCE_ENV.issuerUrl]: settings.issuer,
+      [RESOURCE_ENV.jwksUrl]: resource.jwksUrl,
+      [RESOURCE_ENV.resourceMetadataUrl]: resource.metadataUrl,
+      ...(resource.scopes && resource.scopes.length > 0 ? { [RESOURCE_ENV.scopesSupported]: resource.scopes.join(',') } : {}),
+      ...(resource.name ? { [RESOURCE_ENV.resourceName]: resource.name } : {}),
     });
   }
   if (spec.signingKey) {

@@ -8,7 +8,9 @@
  * API Gateway picking among several templates by Accept header, which it does not document.
  */
 import { REFUSAL_CONTEXT_KEYS } from '../lambda/domain/authorization-refusal.js';
+import { CHALLENGE_CONTEXT_KEYS } from '../lambda/domain/resource-challenge.js';
 import { CORS_RESPONSE_HEADERS } from '../lambda/http/cors.js';
+import type { ApiName } from './routes.js';
 
 export type GatewayResponseType =
   | 'ACCESS_DENIED'
@@ -31,6 +33,8 @@ export interface GatewayResponseSpec {
   readonly statusCode?: number;
   /** application/json body, a Velocity template using $context variables only. */
   readonly template: string;
+  /** Static headers this response adds. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Headers on every gateway response. nosniff keeps browsers from rendering the JSON as HTML. */
@@ -97,15 +101,55 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   },
 ];
 
-/** The headers a gateway response carries. */
-export function gatewayResponseHeaders(spec: GatewayResponseSpec): Record<string, string> {
-  return { ...GATEWAY_RESPONSE_HEADERS, ...(spec.cors ? CORS_RESPONSE_HEADERS : {}) };
+/**
+ * The MCP server's API. Its 401s carry the RFC 9728 challenge MCP clients start discovery from.
+ * The header is static: mapping $context.authorizer values into gateway-response headers is
+ * not documented, so the error detail of a Deny goes in the body only.
+ */
+export function resourceGatewayResponses(resourceMetadataUrl: string): readonly GatewayResponseSpec[] {
+  const challenge = { 'WWW-Authenticate': `Bearer resource_metadata="${resourceMetadataUrl}"` };
+  return [
+    {
+      // No Authorization header: API Gateway answers before calling the authorizer.
+      type: 'UNAUTHORIZED',
+      cors: true,
+      statusCode: 401,
+      headers: challenge,
+      template: body('invalid_request', 'This resource needs an access token in the Authorization header.'),
+    },
+    {
+      // The token authorizer's Deny: a bad token (or keys it could not fetch), named in its context.
+      type: 'ACCESS_DENIED',
+      cors: true,
+      statusCode: 401,
+      headers: challenge,
+      template: body(
+        `$context.authorizer.${CHALLENGE_CONTEXT_KEYS.error}`,
+        `$context.authorizer.${CHALLENGE_CONTEXT_KEYS.description}`,
+      ),
+    },
+    ...GATEWAY_RESPONSES.filter((spec) => spec.type !== 'UNAUTHORIZED' && spec.type !== 'ACCESS_DENIED').map(
+      (spec) => ({ ...spec, cors: true }),
+    ),
+  ];
 }
 
-export function gatewayResponse(type: GatewayResponseType): GatewayResponseSpec {
+export function gatewayResponsesFor(api: ApiName, resourceMetadataUrl: string): readonly GatewayResponseSpec[] {
+  return api === 'resource' ? resourceGatewayResponses(resourceMetadataUrl) : GATEWAY_RESPONSES;
+}
+
+/** The headers a gateway response carries. */
+export function gatewayResponseHeaders(spec: GatewayResponseSpec): Record<string, string> {
+  return { ...GATEWAY_RESPONSE_HEADERS, ...(spec.cors ? CORS_RESPONSE_HEADERS : {}), ...spec.headers };
+}
+
+export function gatewayResponse(
+  responses: readonly GatewayResponseSpec[],
+  type: GatewayResponseType,
+): GatewayResponseSpec {
   const spec =
-    GATEWAY_RESPONSES.find((candidate) => candidate.type === type) ??
-    GATEWAY_RESPONSES.find((candidate) => candidate.type === 'DEFAULT_5XX');
+    responses.find((candidate) => candidate.type === type) ??
+    responses.find((candidate) => candidate.type === 'DEFAULT_5XX');
   if (!spec) throw new Error('DEFAULT_5XX gateway response is not defined');
   return spec;
 }

@@ -4,7 +4,7 @@
  * may touch (table actions, KMS, secrets) are declared once. Plain data: importing this pulls
  * in no CDK code.
  */
-import { ENDPOINTS } from '../lambda/domain/endpoints.js';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/domain/endpoints.js';
 
 /** DynamoDB actions a function may use on a table; its IAM grant is exactly this. */
 export type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
@@ -25,6 +25,8 @@ export interface FunctionSpec {
   readonly secrets?: boolean;
   /** Needs the authorization server's settings (issuer, resources, scopes, upstream, lifetimes). */
   readonly server?: boolean;
+  /** Needs the protected resource's settings (resource URL, metadata URL, issuer, JWKS URL). */
+  readonly resourceServer?: boolean;
 }
 
 export const FUNCTIONS = {
@@ -86,6 +88,27 @@ export const FUNCTIONS = {
     grants: [],
     signingKey: 'publicKey',
   },
+  tokenAuthorizer: {
+    entry: 'token-authorizer.ts',
+    description: 'Admits MCP requests only with a valid access token of this gateway',
+    clients: [],
+    grants: [],
+    resourceServer: true,
+  },
+  protectedResourceMetadata: {
+    entry: 'protected-resource-metadata.ts',
+    description: 'RFC 9728 protected resource metadata of the MCP server',
+    clients: [],
+    grants: [],
+    resourceServer: true,
+  },
+  mcpServer: {
+    entry: 'mcp-server.ts',
+    description: 'Sample MCP server (Streamable HTTP, stateless) behind the token authorizer',
+    clients: [],
+    grants: [],
+    resourceServer: true,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
@@ -98,6 +121,8 @@ export interface AuthorizerSpec {
    * redirect_uri is deliberately absent: it may be omitted when a client has one URI.
    */
   readonly identityQueryParameters: readonly string[];
+  /** Headers API Gateway requires likewise. */
+  readonly identityHeaders: readonly string[];
   /**
    * 0: no result caching, so a changed or deleted client takes effect on the next request.
    * A cache keyed only on the identity sources could replay an Allow for another redirect_uri.
@@ -109,13 +134,28 @@ export const AUTHORIZERS = {
   redirectUri: {
     function: 'redirectUriAuthorizer',
     identityQueryParameters: ['client_id'],
+    identityHeaders: [],
+    resultsCacheTtlSeconds: 0,
+  },
+  accessToken: {
+    function: 'tokenAuthorizer',
+    identityQueryParameters: [],
+    identityHeaders: ['Authorization'],
     resultsCacheTtlSeconds: 0,
   },
 } as const satisfies Record<string, AuthorizerSpec>;
 
 export type AuthorizerName = keyof typeof AUTHORIZERS;
 
+/**
+ * Gateway responses belong to a whole REST API, and the resource's 401 (a Bearer challenge) and
+ * the /authorize refusal cannot share one, so the MCP server is a second API.
+ */
+export type ApiName = 'authorization' | 'resource';
+
 export interface RouteSpec {
+  /** Default: the authorization server's API. */
+  readonly api?: ApiName;
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** API Gateway resource path, `{name}` for path parameters. */
   readonly path: string;
@@ -140,10 +180,35 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: ENDPOINTS.token, function: 'token', throttled: true, cors: true },
   { method: 'POST', path: ENDPOINTS.revocation, function: 'revoke', cors: true },
   { method: 'GET', path: ENDPOINTS.jwks, function: 'jwks', cors: true },
+  ...(['POST', 'GET', 'DELETE'] as const).map(
+    (method): RouteSpec => ({
+      api: 'resource',
+      method,
+      path: RESOURCE_ENDPOINTS.mcp,
+      function: 'mcpServer',
+      authorizer: 'accessToken',
+      cors: true,
+    }),
+  ),
+  {
+    api: 'resource',
+    method: 'GET',
+    path: RESOURCE_ENDPOINTS.protectedResourceMetadata,
+    function: 'protectedResourceMetadata',
+    cors: true,
+  },
 ];
 
+export function apiOf(route: RouteSpec): ApiName {
+  return route.api ?? 'authorization';
+}
+
+export function routesOf(api: ApiName): RouteSpec[] {
+  return ROUTES.filter((route) => apiOf(route) === api);
+}
+
 /** Each CORS path with the methods its preflight allows. */
-export function corsPaths(routes: readonly RouteSpec[] = ROUTES): Map<string, string[]> {
+export function corsPaths(routes: readonly RouteSpec[]): Map<string, string[]> {
   const paths = new Map<string, string[]>();
   for (const route of routes.filter((candidate) => candidate.cors)) {
     paths.set(route.path, [...(paths.get(route.path) ?? []), route.method]);

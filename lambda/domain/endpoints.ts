@@ -19,6 +19,16 @@ export const ENDPOINTS = {
   jwks: '/jwks',
 } as const;
 
+/** Paths of the protected resource's API, relative to its base URL. */
+export const RESOURCE_ENDPOINTS = {
+  mcp: '/mcp',
+  /**
+   * RFC 9728's location for the resource `<base>/mcp`, relative to the base: inside the stage, and
+   * named in every 401's WWW-Authenticate, which is where MCP clients look first.
+   */
+  protectedResourceMetadata: '/.well-known/oauth-protected-resource/mcp',
+} as const;
+
 export const TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED = ['none', 'client_secret_basic', 'client_secret_post'] as const;
 
 /**

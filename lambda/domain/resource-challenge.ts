@@ -31,6 +31,14 @@ export const RESOURCE_ENV = {
   resourceName: 'RESOURCE_NAME',
 } as const;
 
+/** Context keys of a Deny, as the gateway response reads them from $context.authorizer. */
+export const CHALLENGE_CONTEXT_KEYS = {
+  wwwAuthenticate: 'wwwAuthenticate',
+  error: 'error',
+  description: 'error_description',
+  resourceMetadata: 'resourceMetadata',
+} as const;
+
 /** RFC 6750 section 3.1 error codes. */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 

@@ -12,8 +12,14 @@ import type {
   Context,
 } from 'aws-lambda';
 import { preflightHeaders } from '../../lambda/http/cors.js';
-import { type GatewayResponseType, gatewayResponse, gatewayResponseHeaders } from '../gateway-responses.js';
-import { AUTHORIZERS, corsPaths, FUNCTIONS, type FunctionName, ROUTES, type RouteSpec } from '../routes.js';
+import {
+  type GatewayResponseSpec,
+  type GatewayResponseType,
+  gatewayResponse,
+  gatewayResponseHeaders,
+  gatewayResponsesFor,
+} from '../gateway-responses.js';
+import { AUTHORIZERS, type ApiName, apiOf, corsPaths, FUNCTIONS, type FunctionName, ROUTES, type RouteSpec } from '../routes.js';
 import { authorizerEvent, lambdaContext, proxyEvent, type RawRequest } from './api-gateway-events.js';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -55,11 +61,12 @@ export interface GatewayReply {
 
 /** Renders a gateway response template the way API Gateway does for the variables we use. */
 export function renderGatewayResponse(
+  responses: readonly GatewayResponseSpec[],
   type: GatewayResponseType,
   defaultStatus: number,
   values: { authorizer?: Record<string, unknown>; errorMessage: string },
 ): GatewayReply {
-  const spec = gatewayResponse(type);
+  const spec = gatewayResponse(responses, type);
   const body = spec.template
     .replace(/\$context\.authorizer\.(\w+)/g, (_m, key: string) => String(values.authorizer?.[key] ?? ''))
     .replace(/\$context\.error\.messageString/g, JSON.stringify(values.errorMessage))
@@ -112,13 +119,25 @@ export class LocalGateway {
   private readonly routes = ROUTES.map(compile);
   private readonly handlers = new Map<FunctionName, AnyHandler>();
   /** The CORS mock integrations: OPTIONS on each CORS path, with the methods it allows. */
-  private readonly preflights = [...corsPaths()].map(([path, methods]) => ({
+  private readonly preflights = [...corsPaths(ROUTES)].map(([path, methods]) => ({
     pattern: compilePath(path).pattern,
     methods,
   }));
+  private readonly responses: Record<ApiName, readonly GatewayResponseSpec[]>;
 
-  /** basePath: serve the API under this prefix, as a stage path or a base-path mapping would. */
-  constructor(private readonly basePath = '') {}
+  /**
+   * Both APIs (the authorization server's and the MCP server's) on one origin, each with its own
+   * gateway responses. basePath: serve them under this prefix, as a stage path would.
+   */
+  constructor(
+    private readonly basePath: string,
+    resourceMetadataUrl: string,
+  ) {
+    this.responses = {
+      authorization: gatewayResponsesFor('authorization', resourceMetadataUrl),
+      resource: gatewayResponsesFor('resource', resourceMetadataUrl),
+    };
+  }
 
   /** Imports every function module once; call after the environment is configured. */
   async load(importFunction: (entry: string) => Promise<{ handler: AnyHandler }>): Promise<void> {
@@ -136,24 +155,30 @@ export class LocalGateway {
 
   async handle(request: RawRequest): Promise<GatewayReply> {
     if (request.body.length > MAX_PAYLOAD_BYTES) {
-      return renderGatewayResponse('DEFAULT_4XX', 413, { errorMessage: 'Request Too Long' });
+      return renderGatewayResponse(this.responses.authorization, 'DEFAULT_4XX', 413, {
+        errorMessage: 'Request Too Long',
+      });
     }
     const path = this.withoutBasePath(request.url.pathname);
     const preflight = request.method === 'OPTIONS' && path !== undefined ? this.preflightFor(path) : undefined;
     if (preflight) return { statusCode: 204, headers: preflightHeaders(preflight), body: Buffer.alloc(0) };
     const match = path === undefined ? undefined : this.match(request.method, path);
     if (!match || path === undefined) {
-      return renderGatewayResponse('MISSING_AUTHENTICATION_TOKEN', 403, {
+      return renderGatewayResponse(this.responses.authorization, 'MISSING_AUTHENTICATION_TOKEN', 403, {
         errorMessage: 'Missing Authentication Token',
       });
     }
     const event = proxyEvent(request, path, match.route.spec.path, match.pathParameters);
+    const responses = this.responses[apiOf(match.route.spec)];
 
     const authorizerName = match.route.spec.authorizer;
     if (authorizerName) {
       const authorizer = AUTHORIZERS[authorizerName];
-      const missingIdentity = authorizer.identityQueryParameters.some((name) => !event.queryStringParameters?.[name]);
-      if (missingIdentity) return renderGatewayResponse('UNAUTHORIZED', 401, { errorMessage: 'Unauthorized' });
+      const headers = new Map(Object.entries(event.headers).map(([name, value]) => [name.toLowerCase(), value]));
+      const missingIdentity =
+        authorizer.identityQueryParameters.some((name) => !event.queryStringParameters?.[name]) ||
+        authorizer.identityHeaders.some((name) => !headers.get(name.toLowerCase()));
+      if (missingIdentity) return renderGatewayResponse(responses, 'UNAUTHORIZED', 401, { errorMessage: 'Unauthorized' });
       const authEvent = authorizerEvent(event);
       let result: APIGatewayAuthorizerResult;
       try {
@@ -161,16 +186,16 @@ export class LocalGateway {
         result = await authorize(authEvent, lambdaContext(authorizer.function, event.requestContext.requestId));
       } catch (error) {
         if (error instanceof Error && error.message === 'Unauthorized') {
-          return renderGatewayResponse('UNAUTHORIZED', 401, { errorMessage: 'Unauthorized' });
+          return renderGatewayResponse(responses, 'UNAUTHORIZED', 401, { errorMessage: 'Unauthorized' });
         }
-        return renderGatewayResponse('AUTHORIZER_FAILURE', 500, { errorMessage: 'Internal server error' });
+        return renderGatewayResponse(responses, 'AUTHORIZER_FAILURE', 500, { errorMessage: 'Internal server error' });
       }
       const decision = evaluatePolicy(result, authEvent.methodArn);
       if (decision === 'Invalid') {
-        return renderGatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', 500, { errorMessage: 'Internal server error' });
+        return renderGatewayResponse(responses, 'AUTHORIZER_CONFIGURATION_ERROR', 500, { errorMessage: 'Internal server error' });
       }
       if (decision === 'Deny') {
-        return renderGatewayResponse('ACCESS_DENIED', 403, {
+        return renderGatewayResponse(responses, 'ACCESS_DENIED', 403, {
           authorizer: result.context ?? {},
           errorMessage: 'User is not authorized to access this resource with an explicit deny',
         });
@@ -181,10 +206,10 @@ export class LocalGateway {
     try {
       const invoke = this.handler<ProxyHandler>(match.route.spec.function);
       const result = await invoke(event, lambdaContext(match.route.spec.function, event.requestContext.requestId));
-      return toReply(result);
+      return toReply(result, responses);
     } catch {
       // API Gateway answers a failed Lambda proxy integration with a 502.
-      return renderGatewayResponse('DEFAULT_5XX', 502, { errorMessage: 'Internal server error' });
+      return renderGatewayResponse(responses, 'DEFAULT_5XX', 502, { errorMessage: 'Internal server error' });
     }
   }
 
@@ -213,9 +238,9 @@ export class LocalGateway {
   }
 }
 
-function toReply(result: APIGatewayProxyResult): GatewayReply {
+function toReply(result: APIGatewayProxyResult, responses: readonly GatewayResponseSpec[]): GatewayReply {
   if (!result || typeof result.statusCode !== 'number') {
-    return renderGatewayResponse('DEFAULT_5XX', 502, { errorMessage: 'Internal server error' });
+    return renderGatewayResponse(responses, 'DEFAULT_5XX', 502, { errorMessage: 'Internal server error' });
   }
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_LIFETIMES, ENV, listEnv, redirectUriPolicyFromEnv, secondsEnv } from '../../lambda/config.js';
-import { ENDPOINTS } from '../../lambda/domain/endpoints.js';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../../lambda/domain/endpoints.js';
 import type { RedirectUriPolicy } from '../../lambda/domain/redirect-uri-policy.js';
 import { functionEnvironment, type GatewaySettings } from '../function-environment.js';
 import { FUNCTIONS } from '../routes.js';
@@ -151,11 +151,19 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       upstream = { issuer: dev.issuer, clientId: DEV_UPSTREAM_CLIENT_ID };
     }
 
+    // Both APIs share this origin locally: the MCP server's resource is <issuer>/mcp.
+    const resourceServer = {
+      resourceUrl: `${issuer}${RESOURCE_ENDPOINTS.mcp}`,
+      metadataUrl: `${issuer}${RESOURCE_ENDPOINTS.protectedResourceMetadata}`,
+      jwksUrl: `${issuer}${ENDPOINTS.jwks}`,
+      scopes: options.scopes,
+    };
     const settings: GatewaySettings = {
       clientsTable: options.tableName,
       grantsTable: options.grantsTableName,
       issuer,
-      resources: [`${issuer}/mcp`],
+      resources: [resourceServer.resourceUrl],
+      resourceServer,
       scopes: options.scopes,
       lifetimes: options.lifetimes,
       cimdAllowLoopbackHttp: options.cimdAllowLoopbackHttp,
@@ -176,7 +184,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
     for (const spec of Object.values(FUNCTIONS)) Object.assign(process.env, functionEnvironment(spec, settings));
     process.env[ENV.dynamodbEndpoint] = endpoint;
 
-    const gateway = new LocalGateway(options.basePath);
+    const gateway = new LocalGateway(options.basePath, resourceServer.metadataUrl);
     await gateway.load((entry) => import(`../../lambda/${entry}`));
 
     const server: Server = createServer((req, res) => {
