@@ -29,6 +29,7 @@ import {
 } from './domain/resource-challenge.js';
 
 export { CHALLENGE_CONTEXT_KEYS };
+
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 
 /** Context keys of an Allow, as the integration reads them from requestContext.authorizer. */

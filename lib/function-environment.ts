@@ -29,8 +29,8 @@ export interface GatewaySettings {
   };
   /** A local JWK file, or KMS key ids (current first). */
   signing: { file: string } | { kmsKeyIds: readonly string[] };
-  /** The protected resource (the MCP server's API). */
-  resourceServer: {
+  /** The protected resource (the MCP server's API); only its functions need it. */
+  resourceServer?: {
     /** The exact /mcp URL: tokens' `aud`, and one of `resources`. */
     resourceUrl: string;
     metadataUrl: string;
@@ -87,12 +87,15 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
   }
   if (spec.resourceServer) {
     const resource = settings.resourceServer;
+    if (!resource) throw new Error('a resource-server function needs settings.resourceServer');
     Object.assign(env, {
       [RESOURCE_ENV.resourceUrl]: resource.resourceUrl,
       [RESOURCE_ENV.issuerUrl]: settings.issuer,
       [RESOURCE_ENV.jwksUrl]: resource.jwksUrl,
       [RESOURCE_ENV.resourceMetadataUrl]: resource.metadataUrl,
-      ...(resource.scopes && resource.scopes.length > 0 ? { [RESOURCE_ENV.scopesSupported]: resource.scopes.join(',') } : {}),
+      ...(resource.scopes && resource.scopes.length > 0
+        ? { [RESOURCE_ENV.scopesSupported]: resource.scopes.join(',') }
+        : {}),
       ...(resource.name ? { [RESOURCE_ENV.resourceName]: resource.name } : {}),
     });
   }

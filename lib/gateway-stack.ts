@@ -3,11 +3,14 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { acknowledgeNagFindings } from './nag-suppressions.js';
+import { McpResourceServer } from './mcp-resource-server.js';
+import { acknowledgeApiFindings, acknowledgeNagFindings } from './nag-suppressions.js';
 import { OAuthGateway, type OAuthGatewayProps } from './oauth-gateway.js';
 
 export interface GatewayStackProps extends StackProps {
   readonly gateway?: OAuthGatewayProps;
+  /** Deploy the sample MCP server behind the gateway's tokens. Default: true. */
+  readonly sampleMcpServer?: boolean;
   /** A custom domain by name and the ARN of its ACM certificate (same region). */
   readonly customDomain?: { domainName: string; certificateArn: string };
   /** An OpenID provider by configuration, its client secret (if any) named by ARN. */
@@ -16,6 +19,7 @@ export interface GatewayStackProps extends StackProps {
 
 export class GatewayStack extends Stack {
   readonly gateway: OAuthGateway;
+  readonly mcpServer?: McpResourceServer;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps = {}) {
     super(scope, id, props);
@@ -50,6 +54,17 @@ export class GatewayStack extends Stack {
         : {}),
     });
 
+    if (props.sampleMcpServer ?? true) {
+      this.mcpServer = new McpResourceServer(this, 'McpServer', {
+        gateway: this.gateway,
+        resourceName: 'Sample MCP server',
+      });
+      acknowledgeApiFindings(this.mcpServer.routes);
+      new CfnOutput(this, 'McpServerUrl', {
+        description: 'The sample MCP server: give this URL to an MCP client (custom connector, Claude Code, VS Code)',
+        value: this.mcpServer.resourceUrl,
+      });
+    }
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the gateway; clients register at <ApiUrl>register',
       value: this.gateway.api.url,

@@ -6,46 +6,54 @@
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { OAuthGateway } from './oauth-gateway.js';
-import { corsPaths, ROUTES } from './routes.js';
+import type { RouteTableApi } from './route-table-api.js';
+import { corsPaths, routesOf } from './routes.js';
 
-interface Acknowledgement {
+interface Acknowledgement<T> {
   readonly id: string;
   readonly reason: string;
-  readonly on: (gateway: OAuthGateway) => IConstruct[];
+  readonly on: (subject: T) => IConstruct[];
 }
 
-const openRoutes = (gateway: OAuthGateway) => [
-  ...ROUTES.filter((route) => !route.authorizer).map((route) => gateway.methods[`${route.method} ${route.path}`]),
-  ...[...corsPaths().keys()].map((path) => gateway.methods[`OPTIONS ${path}`]),
-];
-const guardedRoutes = (gateway: OAuthGateway) =>
-  ROUTES.filter((route) => route.authorizer).map((route) => gateway.methods[`${route.method} ${route.path}`]);
+const openRoutes = (api: RouteTableApi) => {
+  const routes = routesOf(api.apiName);
+  return [
+    ...routes.filter((route) => !route.authorizer).map((route) => api.methods[`${route.method} ${route.path}`]),
+    ...[...corsPaths(routes).keys()].map((path) => api.methods[`OPTIONS ${path}`]),
+  ];
+};
+const guardedRoutes = (api: RouteTableApi) =>
+  routesOf(api.apiName)
+    .filter((route) => route.authorizer)
+    .map((route) => api.methods[`${route.method} ${route.path}`]);
 
-export const ACKNOWLEDGED_FINDINGS: readonly Acknowledgement[] = [
+/** Findings on either REST API built from the route table. */
+export const API_FINDINGS: readonly Acknowledgement<RouteTableApi>[] = [
   {
     id: 'AwsSolutions-APIG2',
     reason:
       'Requests are validated in the functions by the registration rules module, which answers with RFC 7591 error ' +
       'bodies; an API Gateway model would repeat those rules and answer in its own format.',
-    on: (gateway) => [gateway.api],
+    on: (api) => [api.restApi],
   },
   {
     id: 'AwsSolutions-APIG3',
     reason: 'WAF is an opt-in construct option (a web ACL has a monthly cost); the regional endpoint accepts one.',
-    on: (gateway) => [gateway.api.deploymentStage],
+    on: (api) => [api.restApi.deploymentStage],
   },
   {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
     reason:
       'AWS documents this managed policy for the account-level role API Gateway uses to write access logs; the ' +
       'functions have their own least-privilege roles.',
-    on: (gateway) => [gateway.api],
+    on: (api) => [api.restApi],
   },
   {
     id: 'AwsSolutions-APIG4',
     reason:
-      'Open by design: RFC 7591 open registration (throttled), discovery, JWKS, and the token, revocation and ' +
-      'management endpoints, which authenticate clients themselves; CORS preflights are mock integrations.',
+      'Open by design: RFC 7591 open registration (throttled), discovery, JWKS, protected resource metadata, and ' +
+      'the token, revocation and management endpoints, which authenticate clients themselves; CORS preflights are ' +
+      'mock integrations.',
     on: openRoutes,
   },
   {
@@ -55,9 +63,15 @@ export const ACKNOWLEDGED_FINDINGS: readonly Acknowledgement[] = [
   },
   {
     id: 'AwsSolutions-COG4',
-    reason: 'Guarded by the redirect-URI Lambda authorizer; OAuth clients are not Cognito users.',
+    reason:
+      'Guarded by Lambda authorizers: the redirect-URI authorizer on /authorize, the access-token authorizer on /mcp ' +
+      '(tokens of this gateway, which Cognito did not issue).',
     on: guardedRoutes,
   },
+];
+
+/** Findings on the authorization server's own resources. */
+export const GATEWAY_FINDINGS: readonly Acknowledgement<OAuthGateway>[] = [
   {
     id: 'AwsSolutions-SMG4',
     reason:
@@ -79,8 +93,20 @@ export const ACKNOWLEDGED_FINDINGS: readonly Acknowledgement[] = [
   },
 ];
 
-export function acknowledgeNagFindings(gateway: OAuthGateway): void {
-  for (const { id, reason, on } of ACKNOWLEDGED_FINDINGS) {
-    for (const construct of on(gateway)) Validations.of(construct).acknowledge({ id, reason });
+/** Every acknowledged finding id, for tests that compare against what cdk-nag reports. */
+export const ACKNOWLEDGED_FINDINGS = [...API_FINDINGS, ...GATEWAY_FINDINGS];
+
+function acknowledge<T>(findings: readonly Acknowledgement<T>[], subject: T): void {
+  for (const { id, reason, on } of findings) {
+    for (const construct of on(subject)) Validations.of(construct).acknowledge({ id, reason });
   }
+}
+
+export function acknowledgeApiFindings(api: RouteTableApi): void {
+  acknowledge(API_FINDINGS, api);
+}
+
+export function acknowledgeNagFindings(gateway: OAuthGateway): void {
+  acknowledge(GATEWAY_FINDINGS, gateway);
+  acknowledgeApiFindings(gateway.routes);
 }

@@ -3,46 +3,26 @@
  * REST API with its redirect-URI authorizer and OAuth-shaped gateway responses.
  * Stack-level concerns (outputs, cdk-nag) live in gateway-stack.ts.
  */
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ENDPOINTS } from '../lambda/domain/endpoints.js';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/domain/endpoints.js';
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../lambda/domain/redirect-uri-policy.js';
-import { CORS } from '../lambda/http/cors.js';
 import { CLIENTS_TABLE_KEY } from '../lambda/store/dynamodb-client-store.js';
 import { GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../lambda/store/dynamodb-grant-store.js';
-import { BUNDLING } from './bundling.js';
-import { functionEnvironment, type GatewaySettings } from './function-environment.js';
-import { GATEWAY_RESPONSES, gatewayResponseHeaders } from './gateway-responses.js';
-import {
-  AUTHORIZERS,
-  type AuthorizerName,
-  corsPaths,
-  FUNCTIONS,
-  type FunctionName,
-  type FunctionSpec,
-  ROUTES,
-} from './routes.js';
+import type { GatewaySettings } from './function-environment.js';
+import { RouteTableApi, type ThrottleSettings } from './route-table-api.js';
+import type { FunctionName, FunctionSpec } from './routes.js';
 
-const LAMBDA_DIR = fileURLToPath(new URL('../lambda/', import.meta.url));
-const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
-
-export interface ThrottleSettings {
-  /** Steady-state requests per second. */
-  readonly rateLimit: number;
-  /** Requests allowed in a burst above the rate. */
-  readonly burstLimit: number;
-}
+export type { ThrottleSettings };
 
 export interface OAuthGatewayProps {
   /** Which redirect URIs clients may register. Default: https anywhere, http on loopback, private-use schemes. */
@@ -130,11 +110,15 @@ export class OAuthGateway extends Construct {
   readonly domain?: apigw.DomainName;
   /** The user pool people sign in with, when the construct created it. */
   readonly userPool?: cognito.UserPool;
-  private readonly settings: GatewaySettings;
-  readonly functions: Partial<Record<FunctionName, NodejsFunction>> = {};
+  readonly functions: Partial<Record<FunctionName, NodejsFunction>>;
   /** API methods by route, e.g. `POST /register` (and `OPTIONS /register` for CORS preflights). */
-  readonly methods: Record<string, apigw.Method> = {};
-  private readonly authorizers: Partial<Record<AuthorizerName, apigw.RequestAuthorizer>> = {};
+  readonly methods: Record<string, apigw.Method>;
+  /** The API built from the route table's authorization routes. */
+  readonly routes: RouteTableApi;
+  /** Settings every function's environment is derived from; a resource server reuses them. */
+  readonly settings: GatewaySettings;
+  readonly logRetention: logs.RetentionDays;
+  private readonly protectedResources: string[];
   private upstreamSecret: secretsmanager.ISecret | undefined;
 
   constructor(
@@ -179,42 +163,19 @@ export class OAuthGateway extends Construct {
     });
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
-    const publicEndpointThrottle = props.publicEndpointThrottle ?? { rateLimit: 5, burstLimit: 10 };
-
-    this.api = new apigw.RestApi(this, 'Api', {
-      restApiName: `${Stack.of(this).stackName}-oauth`,
-      description: 'OAuth client registration and redirect-URI gateway for MCP servers',
-      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+    this.logRetention = logRetention;
+    this.routes = new RouteTableApi(this, 'Authorization', {
+      api: 'authorization',
+      description: 'OAuth client registration, redirect-URI enforcement and authorization server for MCP servers',
+      stageName: props.stageName ?? 'v1',
+      logRetention,
+      throttle: props.publicEndpointThrottle ?? { rateLimit: 5, burstLimit: 10 },
       cloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
       disableExecuteApiEndpoint: props.customDomain !== undefined,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
-      deployOptions: {
-        stageName: props.stageName ?? 'v1',
-        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        // Standard fields carry no query string, so no OAuth parameter is ever logged.
-        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: apigw.MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        metricsEnabled: true,
-        methodOptions: Object.fromEntries(
-          ROUTES.filter((route) => route.throttled).map((route) => [
-            `${route.path}/${route.method}`,
-            {
-              throttlingRateLimit: publicEndpointThrottle.rateLimit,
-              throttlingBurstLimit: publicEndpointThrottle.burstLimit,
-            },
-          ]),
-        ),
-      },
+      sourceMaps: props.sourceMaps ?? true,
     });
-
-    const stack = Stack.of(this);
-    // Built from the API id and the literal stage name: referring to the Stage itself would
-    // make every function depend on the deployment that depends on them.
-    this.issuer = props.customDomain
-      ? `https://${props.customDomain.domainName}`
-      : `https://${this.api.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${props.stageName ?? 'v1'}`;
+    this.api = this.routes.restApi;
+    this.issuer = props.customDomain ? `https://${props.customDomain.domainName}` : this.routes.baseUrl;
     if (props.customDomain) {
       this.domain = new apigw.DomainName(this, 'CustomDomain', {
         domainName: props.customDomain.domainName,
@@ -226,12 +187,22 @@ export class OAuthGateway extends Construct {
       this.domain.addBasePathMapping(this.api, { stage: this.api.deploymentStage });
     }
     const upstream = props.upstream ?? this.cognitoUpstream(props.cognitoDomainPrefix);
-    this.userPool = props.upstream ? undefined : this.userPool;
+    this.upstreamSecret = upstream.clientSecret;
+    this.protectedResources = [...(props.protectedResources ?? [])];
     this.settings = {
       clientsTable: this.table.tableName,
       grantsTable: this.grantsTable.tableName,
       issuer: this.issuer,
-      resources: props.protectedResources ?? [`${this.issuer}/mcp`],
+      // Lazy: a resource server constructed after this gateway adds its URL (addProtectedResource).
+      resources: [
+        Lazy.string({
+          produce: () =>
+            (this.protectedResources.length > 0
+              ? this.protectedResources
+              : [`${this.issuer}${RESOURCE_ENDPOINTS.mcp}`]
+            ).join(','),
+        }),
+      ],
       scopes: props.scopes ?? [],
       lifetimes: {
         accessToken: props.accessTokenLifetime?.toSeconds(),
@@ -250,87 +221,20 @@ export class OAuthGateway extends Construct {
       signing: { kmsKeyIds: this.signingKeys.map((key) => key.keyArn) },
       common: (props.sourceMaps ?? true) ? { NODE_OPTIONS: '--enable-source-maps' } : {},
     };
-    this.upstreamSecret = upstream.clientSecret;
-
-    for (const response of GATEWAY_RESPONSES) {
-      this.api.addGatewayResponse(response.type, {
-        type: apigw.ResponseType.of(response.type),
-        ...(response.statusCode ? { statusCode: String(response.statusCode) } : {}),
-        responseHeaders: Object.fromEntries(
-          Object.entries(gatewayResponseHeaders(response)).map(([name, value]) => [name, `'${value}'`]),
-        ),
-        templates: { 'application/json': response.template },
-      });
-    }
-
-    for (const [path, methods] of corsPaths()) {
-      this.methods[`OPTIONS ${path}`] = this.api.root.resourceForPath(path).addCorsPreflight({
-        allowOrigins: [CORS.allowOrigin],
-        allowHeaders: [...CORS.allowHeaders],
-        allowMethods: methods,
-        exposeHeaders: [...CORS.exposeHeaders],
-        maxAge: Duration.seconds(CORS.maxAgeSeconds),
-      });
-    }
-
-    for (const route of ROUTES) {
-      const integration =
-        route.path === '/authorize' && props.authorizeIntegration
-          ? props.authorizeIntegration
-          : new apigw.LambdaIntegration(this.functionFor(route.function));
-      const authorizer = route.authorizer ? this.authorizerFor(route.authorizer) : undefined;
-      this.methods[`${route.method} ${route.path}`] = this.api.root
-        .resourceForPath(route.path)
-        .addMethod(route.method, integration, {
-          ...(authorizer ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM } : {}),
-        });
-    }
+    this.routes.addRoutes({
+      settings: this.settings,
+      grantAccess: (fn, spec) => this.grantAccess(fn, spec),
+      ...(props.authorizeIntegration
+        ? { integrations: { [`GET ${ENDPOINTS.authorization}`]: props.authorizeIntegration } }
+        : {}),
+    });
+    this.functions = this.routes.functions;
+    this.methods = this.routes.methods;
   }
 
-  /** Creates a route table function once: its own role, log group, and exactly its table actions. */
-  private functionFor(name: FunctionName): NodejsFunction {
-    const existing = this.functions[name];
-    if (existing) return existing;
-    const spec = FUNCTIONS[name];
-    const sourceMaps = this.props.sourceMaps ?? true;
-    const logGroup = new logs.LogGroup(this, `${name}Logs`, {
-      retention: this.props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-    });
-    const role = new iam.Role(this, `${name}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${spec.description} (logs to its own group only)`,
-    });
-    logGroup.grantWrite(role);
-
-    const fn = new NodejsFunction(this, `${name}Function`, {
-      entry: `${LAMBDA_DIR}${spec.entry}`,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      description: spec.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
-      timeout: Duration.seconds(10),
-      role,
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      environment: functionEnvironment(spec, this.settings),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: BUNDLING.target,
-        platform: BUNDLING.platform,
-        mainFields: [...BUNDLING.mainFields],
-        minify: BUNDLING.minify,
-        sourceMap: sourceMaps,
-        sourcesContent: false,
-        // Bundle the AWS SDK too: a pinned, tree-shaken client starts faster than the runtime's copy.
-        externalModules: [],
-        banner: BUNDLING.banner,
-      },
-    });
-    this.grantAccess(fn, spec);
-    this.functions[name] = fn;
-    return fn;
+  /** Issues tokens for this resource too (RFC 8707); a resource server calls this with its URL. */
+  addProtectedResource(resourceUrl: string): void {
+    this.protectedResources.push(resourceUrl);
   }
 
   /** Exactly what the route table says the function touches, and nothing else. */
@@ -391,18 +295,5 @@ export class OAuthGateway extends Construct {
     });
     (this as { userPool?: cognito.UserPool }).userPool = userPool;
     return { issuer: userPool.userPoolProviderUrl, clientId: client.userPoolClientId, scope: 'openid email' };
-  }
-
-  private authorizerFor(name: AuthorizerName): apigw.RequestAuthorizer {
-    const existing = this.authorizers[name];
-    if (existing) return existing;
-    const spec = AUTHORIZERS[name];
-    const authorizer = new apigw.RequestAuthorizer(this, `${name}RequestAuthorizer`, {
-      handler: this.functionFor(spec.function),
-      identitySources: spec.identityQueryParameters.map((parameter) => apigw.IdentitySource.queryString(parameter)),
-      resultsCacheTtl: Duration.seconds(spec.resultsCacheTtlSeconds),
-    });
-    this.authorizers[name] = authorizer;
-    return authorizer;
   }
 }

@@ -73,8 +73,13 @@ export async function replaceClient(
   const readOnly = READ_ONLY_FIELDS.find((field) => fields[field] !== undefined && fields[field] !== null);
   if (readOnly)
     throw new OAuthError('invalid_client_metadata', `${readOnly} is set by the server and may not be sent.`);
-  if (typeof fields.client_secret === 'string') {
-    if (!client.client_secret_hash || !secretMatchesHash(fields.client_secret, client.client_secret_hash)) {
+  if (fields.client_secret !== undefined && fields.client_secret !== null) {
+    const secret = fields.client_secret;
+    if (
+      typeof secret !== 'string' ||
+      !client.client_secret_hash ||
+      !secretMatchesHash(secret, client.client_secret_hash)
+    ) {
       throw new OAuthError('invalid_client_metadata', 'client_secret does not match the current secret.');
     }
   }

@@ -19,7 +19,16 @@ import {
   gatewayResponseHeaders,
   gatewayResponsesFor,
 } from '../gateway-responses.js';
-import { AUTHORIZERS, type ApiName, apiOf, corsPaths, FUNCTIONS, type FunctionName, ROUTES, type RouteSpec } from '../routes.js';
+import {
+  type ApiName,
+  AUTHORIZERS,
+  apiOf,
+  corsPaths,
+  FUNCTIONS,
+  type FunctionName,
+  ROUTES,
+  type RouteSpec,
+} from '../routes.js';
 import { authorizerEvent, lambdaContext, proxyEvent, type RawRequest } from './api-gateway-events.js';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -178,7 +187,8 @@ export class LocalGateway {
       const missingIdentity =
         authorizer.identityQueryParameters.some((name) => !event.queryStringParameters?.[name]) ||
         authorizer.identityHeaders.some((name) => !headers.get(name.toLowerCase()));
-      if (missingIdentity) return renderGatewayResponse(responses, 'UNAUTHORIZED', 401, { errorMessage: 'Unauthorized' });
+      if (missingIdentity)
+        return renderGatewayResponse(responses, 'UNAUTHORIZED', 401, { errorMessage: 'Unauthorized' });
       const authEvent = authorizerEvent(event);
       let result: APIGatewayAuthorizerResult;
       try {
@@ -192,7 +202,9 @@ export class LocalGateway {
       }
       const decision = evaluatePolicy(result, authEvent.methodArn);
       if (decision === 'Invalid') {
-        return renderGatewayResponse(responses, 'AUTHORIZER_CONFIGURATION_ERROR', 500, { errorMessage: 'Internal server error' });
+        return renderGatewayResponse(responses, 'AUTHORIZER_CONFIGURATION_ERROR', 500, {
+          errorMessage: 'Internal server error',
+        });
       }
       if (decision === 'Deny') {
         return renderGatewayResponse(responses, 'ACCESS_DENIED', 403, {

@@ -13,7 +13,7 @@ import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from '../../lib/gateway-r
 import { GatewayStack, type GatewayStackProps } from '../../lib/gateway-stack.js';
 import { ACKNOWLEDGED_FINDINGS } from '../../lib/nag-suppressions.js';
 import { OAuthGateway } from '../../lib/oauth-gateway.js';
-import { corsPaths, FUNCTIONS, type FunctionSpec, ROUTES } from '../../lib/routes.js';
+import { corsPaths, FUNCTIONS, type FunctionSpec, routesOf } from '../../lib/routes.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -240,7 +240,10 @@ describe('REST API', () => {
       authorizeIntegration: new apigw.HttpIntegration('https://auth.example.com/authorize'),
     });
     const custom = Template.fromStack(stack);
-    custom.resourceCountIs('AWS::ApiGateway::Method', ROUTES.length + corsPaths().size);
+    custom.resourceCountIs(
+      'AWS::ApiGateway::Method',
+      routesOf('authorization').length + corsPaths(routesOf('authorization')).size,
+    );
     custom.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'GET',
       AuthorizationType: 'CUSTOM',
@@ -376,7 +379,7 @@ describe('authorization server resources', () => {
 describe('CORS', () => {
   const { template } = synthStack();
 
-  it.each([...corsPaths()].map(([path, methods]) => [path, methods]))(
+  it.each([...corsPaths(routesOf('authorization'))].map(([path, methods]) => [path, methods]))(
     'answers preflights on %s with the shared CORS settings',
     (path, methods) => {
       const resources = template.findResources('AWS::ApiGateway::Resource', {
@@ -398,9 +401,9 @@ describe('CORS', () => {
   );
 
   it('has no preflight on the browser-navigation endpoints', () => {
-    expect([...corsPaths().keys()]).not.toEqual(expect.arrayContaining(['/authorize']));
-    expect([...corsPaths().keys()]).not.toContain('/consent');
-    expect([...corsPaths().keys()]).not.toContain('/callback');
+    expect([...corsPaths(routesOf('authorization')).keys()]).not.toEqual(expect.arrayContaining(['/authorize']));
+    expect([...corsPaths(routesOf('authorization')).keys()]).not.toContain('/consent');
+    expect([...corsPaths(routesOf('authorization')).keys()]).not.toContain('/callback');
   });
 
   it('puts CORS headers on gateway errors except the /authorize refusals', () => {
@@ -409,8 +412,12 @@ describe('CORS', () => {
       ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" }),
     });
     const denied = template.findResources('AWS::ApiGateway::GatewayResponse', {
-      Properties: { ResponseType: 'ACCESS_DENIED' },
+      Properties: {
+        ResponseType: 'ACCESS_DENIED',
+        RestApiId: { Ref: Match.stringLikeRegexp('^GatewayAuthorization') },
+      },
     });
+    expect(Object.keys(denied)).toHaveLength(1);
     expect(JSON.stringify(denied)).not.toContain('Access-Control-Allow-Origin');
   });
 });
@@ -442,5 +449,64 @@ describe('issuer', () => {
       Environment: { Variables: Match.objectLike({ ISSUER_URL: 'https://auth.example.com' }) },
     });
     expect(() => appConfig(newApp(false, { customDomainName: 'auth.example.com' }).node, {})).toThrow(/certificateArn/);
+  });
+});
+
+describe('the MCP server (resource side)', () => {
+  const { stack, template } = synthStack();
+  const resourceApi = () => ({ Ref: Match.stringLikeRegexp('^McpServer') });
+
+  it('is a REST API of its own, behind a REQUEST authorizer keyed on the Authorization header', () => {
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 0,
+      RestApiId: resourceApi(),
+    });
+    for (const method of ['GET', 'POST', 'DELETE']) {
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: method,
+        AuthorizationType: 'CUSTOM',
+        RestApiId: resourceApi(),
+      });
+    }
+  });
+
+  it.each(['UNAUTHORIZED', 'ACCESS_DENIED'])(
+    'answers %s with 401 and a Bearer challenge naming the metadata',
+    (type) => {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: '401',
+        RestApiId: resourceApi(),
+        ResponseParameters: Match.objectLike({
+          'gatewayresponse.header.WWW-Authenticate': {
+            'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('oauth-protected-resource/mcp')])],
+          },
+          'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
+        }),
+      });
+    },
+  );
+
+  it('is a protected resource of the gateway, so tokens can name it as their audience', () => {
+    const fn = template.findResources('AWS::Lambda::Function')[functionId(template, 'token')];
+    const resources = JSON.stringify(stack.resolve((fn.Properties.Environment as { Variables: unknown }).Variables));
+    expect(resources).toContain('PROTECTED_RESOURCES');
+    expect(resources).toMatch(/McpServerApi[A-Z0-9]+/);
+    expect(stack.mcpServer?.resourceUrl).toMatch(/\/mcp$/);
+  });
+
+  it('gives its functions no table, key or secret', () => {
+    for (const name of ['tokenAuthorizer', 'mcpServer', 'protectedResourceMetadata'] as const) {
+      const granted = actionsOf(template, name).filter((action) => !action.startsWith('logs:'));
+      expect(granted, name).toEqual([]);
+    }
+  });
+
+  it('can be left out', () => {
+    const { template: bare } = synthStack({ sampleMcpServer: false });
+    bare.resourceCountIs('AWS::ApiGateway::RestApi', 1);
   });
 });

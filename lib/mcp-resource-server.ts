@@ -1,0 +1,68 @@
+/**
+ * The resource side: an MCP server behind a Lambda authorizer that accepts only this gateway's
+ * access tokens, with its RFC 9728 protected resource metadata. It is a REST API of its own:
+ * gateway responses belong to a whole API, and its 401 (a Bearer challenge naming the metadata)
+ * cannot share one with the /authorize refusal.
+ */
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/domain/endpoints.js';
+import type { OAuthGateway } from './oauth-gateway.js';
+import { RouteTableApi, type ThrottleSettings } from './route-table-api.js';
+
+export interface McpResourceServerProps {
+  /** The authorization server whose tokens this resource accepts. */
+  readonly gateway: OAuthGateway;
+  /** Default: `v1`. */
+  readonly stageName?: string;
+  /** Default: the gateway's (one month). */
+  readonly logRetention?: logs.RetentionDays;
+  /** Default: 50 requests/s, burst 100 on every MCP method. */
+  readonly throttle?: ThrottleSettings;
+  /** resource_name in the metadata document. */
+  readonly resourceName?: string;
+  /** Default: true, as for the gateway. */
+  readonly sourceMaps?: boolean;
+}
+
+export class McpResourceServer extends Construct {
+  readonly routes: RouteTableApi;
+  /** The RFC 8707 resource identifier: the exact /mcp URL, the `aud` of its tokens. */
+  readonly resourceUrl: string;
+  readonly metadataUrl: string;
+
+  constructor(scope: Construct, id: string, props: McpResourceServerProps) {
+    super(scope, id);
+    const { gateway } = props;
+    this.routes = new RouteTableApi(this, 'Resource', {
+      api: 'resource',
+      description: 'MCP server protected by the mcp-oauth-gateway access tokens',
+      stageName: props.stageName ?? 'v1',
+      logRetention: props.logRetention ?? gateway.logRetention,
+      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      // One account-level logging role per region: the gateway's API creates it.
+      cloudWatchRole: false,
+      sourceMaps: props.sourceMaps ?? true,
+    });
+    const account = gateway.api.node.tryFindChild('Account');
+    if (account) this.routes.restApi.deploymentStage.node.addDependency(account);
+
+    this.resourceUrl = `${this.routes.baseUrl}${RESOURCE_ENDPOINTS.mcp}`;
+    this.metadataUrl = `${this.routes.baseUrl}${RESOURCE_ENDPOINTS.protectedResourceMetadata}`;
+    gateway.addProtectedResource(this.resourceUrl);
+    this.routes.addRoutes({
+      settings: {
+        ...gateway.settings,
+        resourceServer: {
+          resourceUrl: this.resourceUrl,
+          metadataUrl: this.metadataUrl,
+          jwksUrl: `${gateway.issuer}${ENDPOINTS.jwks}`,
+          scopes: gateway.settings.scopes,
+          ...(props.resourceName ? { name: props.resourceName } : {}),
+        },
+      },
+      // The resource's functions touch no table, key or secret: tokens are checked against the JWKS.
+      grantAccess: () => undefined,
+    });
+  }
+}

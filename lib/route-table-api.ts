@@ -1,0 +1,203 @@
+/**
+ * One REST API built from the route table: its stage (access logs, throttling), its gateway
+ * responses, CORS preflights, and for every route the function, authorizer and integration.
+ * The authorization server's API and the MCP server's API are both built by this.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { CORS } from '../lambda/http/cors.js';
+import { BUNDLING } from './bundling.js';
+import { functionEnvironment, type GatewaySettings } from './function-environment.js';
+import { gatewayResponseHeaders, gatewayResponsesFor } from './gateway-responses.js';
+import {
+  type ApiName,
+  AUTHORIZERS,
+  type AuthorizerName,
+  corsPaths,
+  FUNCTIONS,
+  type FunctionName,
+  type FunctionSpec,
+  routesOf,
+} from './routes.js';
+
+const LAMBDA_DIR = fileURLToPath(new URL('../lambda/', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export interface ThrottleSettings {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Requests allowed in a burst above the rate. */
+  readonly burstLimit: number;
+}
+
+export interface RouteTableApiProps {
+  readonly api: ApiName;
+  readonly description: string;
+  readonly stageName: string;
+  readonly logRetention: logs.RetentionDays;
+  /** Method throttling on the routes the table marks `throttled`. */
+  readonly throttle: ThrottleSettings;
+  /** Create the account-level role API Gateway writes access logs with (one per account and region). */
+  readonly cloudWatchRole: boolean;
+  readonly disableExecuteApiEndpoint?: boolean;
+  readonly sourceMaps: boolean;
+}
+
+export interface RouteOptions {
+  readonly settings: GatewaySettings;
+  /** Grants a function exactly what its route-table entry declares. */
+  readonly grantAccess: (fn: NodejsFunction, spec: FunctionSpec) => void;
+  /** Integrations replacing a route's function, keyed `METHOD /path`. */
+  readonly integrations?: Readonly<Record<string, apigw.Integration>>;
+}
+
+export class RouteTableApi extends Construct {
+  readonly restApi: apigw.RestApi;
+  readonly apiName: ApiName;
+  /** The stage's URL without a trailing slash, built without referring to the Stage resource. */
+  readonly baseUrl: string;
+  readonly functions: Partial<Record<FunctionName, NodejsFunction>> = {};
+  /** Methods by route, e.g. `POST /register`, and `OPTIONS /register` for CORS preflights. */
+  readonly methods: Record<string, apigw.Method> = {};
+  private readonly authorizers: Partial<Record<AuthorizerName, apigw.RequestAuthorizer>> = {};
+  private options: RouteOptions | undefined;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: RouteTableApiProps,
+  ) {
+    super(scope, id);
+    this.apiName = props.api;
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
+    this.restApi = new apigw.RestApi(this, 'Api', {
+      restApiName: `${Stack.of(this).stackName}-${props.api}`,
+      description: props.description,
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      cloudWatchRole: props.cloudWatchRole,
+      ...(props.cloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
+      disableExecuteApiEndpoint: props.disableExecuteApiEndpoint ?? false,
+      deployOptions: {
+        stageName: props.stageName,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        // Standard fields carry no query string, so no OAuth parameter is ever logged.
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        methodOptions: Object.fromEntries(
+          routesOf(props.api)
+            .filter((route) => route.throttled)
+            .map((route) => [
+              `${route.path}/${route.method}`,
+              { throttlingRateLimit: props.throttle.rateLimit, throttlingBurstLimit: props.throttle.burstLimit },
+            ]),
+        ),
+      },
+    });
+    const stack = Stack.of(this);
+    // The API id and the literal stage name: referring to the Stage itself would make every
+    // function depend on the deployment that depends on them.
+    this.baseUrl = `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${props.stageName}`;
+  }
+
+  /** Adds the gateway responses, preflights and routes; call once the settings are known. */
+  addRoutes(options: RouteOptions): void {
+    this.options = options;
+    const { api } = this.props;
+    const metadataUrl = options.settings.resourceServer?.metadataUrl ?? '';
+    for (const response of gatewayResponsesFor(api, metadataUrl)) {
+      this.restApi.addGatewayResponse(response.type, {
+        type: apigw.ResponseType.of(response.type),
+        ...(response.statusCode ? { statusCode: String(response.statusCode) } : {}),
+        responseHeaders: Object.fromEntries(
+          Object.entries(gatewayResponseHeaders(response)).map(([name, value]) => [name, `'${value}'`]),
+        ),
+        templates: { 'application/json': response.template },
+      });
+    }
+    const routes = routesOf(api);
+    for (const [path, methods] of corsPaths(routes)) {
+      this.methods[`OPTIONS ${path}`] = this.restApi.root.resourceForPath(path).addCorsPreflight({
+        allowOrigins: [CORS.allowOrigin],
+        allowHeaders: [...CORS.allowHeaders],
+        allowMethods: methods,
+        exposeHeaders: [...CORS.exposeHeaders],
+        maxAge: Duration.seconds(CORS.maxAgeSeconds),
+      });
+    }
+    for (const route of routes) {
+      const key = `${route.method} ${route.path}`;
+      const integration = options.integrations?.[key] ?? new apigw.LambdaIntegration(this.functionFor(route.function));
+      const authorizer = route.authorizer ? this.authorizerFor(route.authorizer) : undefined;
+      this.methods[key] = this.restApi.root.resourceForPath(route.path).addMethod(route.method, integration, {
+        ...(authorizer ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM } : {}),
+      });
+    }
+  }
+
+  /** Creates a route-table function once: its own role, its own log group, exactly its grants. */
+  private functionFor(name: FunctionName): NodejsFunction {
+    const existing = this.functions[name];
+    if (existing) return existing;
+    if (!this.options) throw new Error('addRoutes first');
+    const spec: FunctionSpec = FUNCTIONS[name];
+    const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: this.props.logRetention });
+    const role = new iam.Role(this, `${name}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${spec.description} (logs to its own group only)`,
+    });
+    logGroup.grantWrite(role);
+    const fn = new NodejsFunction(this, `${name}Function`, {
+      entry: `${LAMBDA_DIR}${spec.entry}`,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      description: spec.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: Duration.seconds(10),
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: functionEnvironment(spec, this.options.settings),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: BUNDLING.target,
+        platform: BUNDLING.platform,
+        mainFields: [...BUNDLING.mainFields],
+        minify: BUNDLING.minify,
+        sourceMap: this.props.sourceMaps,
+        sourcesContent: false,
+        // Bundle the AWS SDK too: a pinned, tree-shaken client starts faster than the runtime's copy.
+        externalModules: [],
+        banner: BUNDLING.banner,
+      },
+    });
+    this.options.grantAccess(fn, spec);
+    this.functions[name] = fn;
+    return fn;
+  }
+
+  private authorizerFor(name: AuthorizerName): apigw.RequestAuthorizer {
+    const existing = this.authorizers[name];
+    if (existing) return existing;
+    const spec = AUTHORIZERS[name];
+    const authorizer = new apigw.RequestAuthorizer(this, `${name}RequestAuthorizer`, {
+      handler: this.functionFor(spec.function),
+      identitySources: [
+        ...spec.identityQueryParameters.map((parameter) => apigw.IdentitySource.queryString(parameter)),
+        ...spec.identityHeaders.map((header) => apigw.IdentitySource.header(header)),
+      ],
+      resultsCacheTtl: Duration.seconds(spec.resultsCacheTtlSeconds),
+    });
+    this.authorizers[name] = authorizer;
+    return authorizer;
+  }
+}
