@@ -39,6 +39,11 @@ export const ENV = {
   signingKeyFile: 'SIGNING_KEY_FILE',
   /** Deployed: comma-separated KMS key ids, the current signing key first, then keys being retired. */
   signingKeyIds: 'SIGNING_KEY_IDS',
+  /** RFC 7591 section 3 initial access token for POST /register: the value (local) or a Secrets Manager ARN. */
+  initialAccessToken: 'INITIAL_ACCESS_TOKEN',
+  initialAccessTokenArn: 'INITIAL_ACCESS_TOKEN_ARN',
+  /** Registered clients unused for this many days stop working; unset or 0: never. */
+  clientIdleExpiryDays: 'CLIENT_IDLE_EXPIRY_DAYS',
   /** 'true' only in tests and local mode: Client ID Metadata Documents may be served over http from loopback. */
   cimdAllowLoopbackHttp: 'CIMD_ALLOW_LOOPBACK_HTTP',
 } as const;

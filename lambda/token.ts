@@ -1,15 +1,18 @@
 /** POST /token: authorization_code and refresh_token grants (RFC 6749 4.1.3, 6). */
 import { ENV, requireEnv } from './config.js';
+import { shouldRecordUse } from './domain/client-activity.js';
 import { authenticateClient } from './domain/client-authentication.js';
 import { OAuthError } from './domain/oauth-error.js';
 import { singleValuedForm } from './domain/query.js';
 import { serverConfigFromEnv } from './domain/server-config.js';
 import { exchangeAuthorizationCode, refreshTokens, type TokenDeps } from './domain/token-service.js';
 import { formBodyFunction } from './http/pipeline.js';
-import { countWithDimension } from './http/powertools.js';
+import { countWithDimension, logger } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
 import { signerFromEnv } from './keys/keys-from-env.js';
 import { clientDirectoryFromEnv } from './store/client-directory.js';
+import type { RegisteredClient } from './store/client-store.js';
+import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
 
 const clients = clientDirectoryFromEnv();
@@ -19,6 +22,19 @@ const deps: TokenDeps = {
   config: serverConfigFromEnv(),
   now: () => Math.floor(Date.now() / 1000),
 };
+
+const activity = new DynamoDbClientStore(requireEnv(ENV.tableName));
+
+/** Idle expiry's record of use: at most one write per client per day; a failure never costs the tokens. */
+async function recordUse(client: RegisteredClient): Promise<void> {
+  const now = deps.now();
+  if (!shouldRecordUse(client, now)) return;
+  try {
+    await activity.recordUse(client.client_id, now);
+  } catch (error) {
+    logger.warn('could not record client use', { client_id: client.client_id, error: (error as Error).message });
+  }
+}
 
 const GRANTS = { authorization_code: exchangeAuthorizationCode, refresh_token: refreshTokens } as const;
 
@@ -33,6 +49,7 @@ export const handler = formBodyFunction(
     const client = await authenticateClient(clients, event.headers.authorization, params);
     const tokens = await grant(deps, client, params);
     countWithDimension('TokensIssued', 'grant_type', params.grant_type);
+    await recordUse(client);
     return jsonResponse(200, tokens);
   },
   { refusalMetric: 'TokenRefused', cors: true },

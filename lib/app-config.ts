@@ -57,6 +57,7 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
     return value === undefined ? {} : { [prop]: Duration.seconds(positiveNumber(contextKey, value, 1)) };
   };
   const cognitoDomainPrefix = get('cognitoDomainPrefix', 'GATEWAY_COGNITO_DOMAIN_PREFIX');
+  const idleDays = get('clientIdleExpiryDays', 'GATEWAY_CLIENT_IDLE_EXPIRY_DAYS');
   const upstreamIssuer = get('upstreamIssuer', 'GATEWAY_UPSTREAM_ISSUER');
   const domainName = get('customDomainName', 'GATEWAY_CUSTOM_DOMAIN_NAME');
   return {
@@ -83,6 +84,8 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
         'GATEWAY_REFRESH_TOKEN_ABSOLUTE_SECONDS',
       ),
       ...(cognitoDomainPrefix ? { cognitoDomainPrefix } : {}),
+      requireInitialAccessToken: get('requireInitialAccessToken', 'GATEWAY_REQUIRE_INITIAL_ACCESS_TOKEN') === 'true',
+      ...(idleDays ? { clientIdleExpiryDays: positiveNumber('clientIdleExpiryDays', idleDays, 0) } : {}),
     },
     ...(domainName
       ? {

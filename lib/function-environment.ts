@@ -38,6 +38,10 @@ export interface GatewaySettings {
     scopes?: readonly string[];
     name?: string;
   };
+  /** RFC 7591 initial access token required at POST /register; absent: open registration. */
+  initialAccessToken?: { value: string } | { arn: string };
+  /** Registered clients unused this many days stop working; 0 or absent: never. */
+  clientIdleExpiryDays?: number;
   /** Tests and local mode only: client metadata documents may come from http://127.0.0.1. */
   cimdAllowLoopbackHttp?: boolean;
   /** Extra variables every function gets (NODE_OPTIONS, log level). */
@@ -56,7 +60,13 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
     ...redirectUriPolicyEnv(settings.redirectUriPolicy),
     ...(settings.cimdAllowLoopbackHttp ? { [ENV.cimdAllowLoopbackHttp]: 'true' } : {}),
   };
-  if (spec.clients.length > 0) env[ENV.tableName] = settings.clientsTable;
+  if (spec.clients.length > 0) {
+    env[ENV.tableName] = settings.clientsTable;
+    if (settings.clientIdleExpiryDays) env[ENV.clientIdleExpiryDays] = String(settings.clientIdleExpiryDays);
+  }
+  if (spec.registration && settings.initialAccessToken) {
+    Object.assign(env, secretEnv(settings.initialAccessToken, ENV.initialAccessToken, ENV.initialAccessTokenArn));
+  }
   if (spec.grants.length > 0) env[ENV.grantsTableName] = settings.grantsTable;
   if (spec.server) {
     const lifetimes = settings.lifetimes ?? {};

@@ -80,6 +80,13 @@ export const GATEWAY_FINDINGS: readonly Acknowledgement<OAuthGateway>[] = [
     on: (gateway) => [gateway.cookieSecret],
   },
   {
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'The initial access token is handed to the people allowed to register clients; rotating it is an operator ' +
+      'decision (update the secret value), not a schedule.',
+    on: (gateway) => (gateway.initialAccessToken ? [gateway.initialAccessToken] : []),
+  },
+  {
     id: 'AwsSolutions-COG2',
     reason:
       'MFA is optional (TOTP) so that an administrator-created first user can sign in and enrol; teams that require ' +

@@ -69,6 +69,14 @@ export interface OAuthGatewayProps {
    */
   readonly signingKeys?: kms.IKey[];
   /**
+   * Require an RFC 7591 initial access token at POST /register (kept in Secrets Manager, read it
+   * there to hand it out). MCP clients such as Claude.ai cannot send one, so this is for closed
+   * deployments. Default: false (open registration, throttled).
+   */
+  readonly requireInitialAccessToken?: boolean;
+  /** Registered clients that obtain no tokens for this many days stop working. Default: never. */
+  readonly clientIdleExpiryDays?: number;
+  /**
    * Serve the API on a custom domain, mapped at the root so the issuer has no path. The default
    * execute-api endpoint is then turned off: one API, one issuer. Default: the default endpoint,
    * whose issuer carries the stage path.
@@ -106,6 +114,8 @@ export class OAuthGateway extends Construct {
   readonly issuer: string;
   readonly signingKeys: kms.IKey[];
   readonly cookieSecret: secretsmanager.Secret;
+  /** The registration token, when registration requires one. */
+  readonly initialAccessToken?: secretsmanager.Secret;
   /** The custom domain, when one was given; point DNS at its domainNameAliasDomainName. */
   readonly domain?: apigw.DomainName;
   /** The user pool people sign in with, when the construct created it. */
@@ -161,6 +171,13 @@ export class OAuthGateway extends Construct {
       description: 'HMAC key for the gateway cookies and consent-form tokens',
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
+
+    if (props.requireInitialAccessToken) {
+      this.initialAccessToken = new secretsmanager.Secret(this, 'InitialAccessToken', {
+        description: 'RFC 7591 initial access token required to register a client at this gateway',
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+    }
 
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.logRetention = logRetention;
@@ -219,6 +236,8 @@ export class OAuthGateway extends Construct {
         ...(upstream.scope ? { scope: upstream.scope } : {}),
       },
       signing: { kmsKeyIds: this.signingKeys.map((key) => key.keyArn) },
+      ...(this.initialAccessToken ? { initialAccessToken: { arn: this.initialAccessToken.secretArn } } : {}),
+      ...(props.clientIdleExpiryDays ? { clientIdleExpiryDays: props.clientIdleExpiryDays } : {}),
       common: (props.sourceMaps ?? true) ? { NODE_OPTIONS: '--enable-source-maps' } : {},
     };
     this.routes.addRoutes({
@@ -253,6 +272,7 @@ export class OAuthGateway extends Construct {
     }
     if (spec.signingKey === 'sign') this.signingKeys[0].grant(fn, 'kms:Sign');
     if (spec.signingKey === 'publicKey') for (const key of this.signingKeys) key.grant(fn, 'kms:GetPublicKey');
+    if (spec.registration) this.initialAccessToken?.grantRead(fn);
     if (spec.secrets) {
       this.cookieSecret.grantRead(fn);
       this.upstreamSecret?.grantRead(fn);

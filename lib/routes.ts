@@ -25,6 +25,8 @@ export interface FunctionSpec {
   readonly secrets?: boolean;
   /** Needs the authorization server's settings (issuer, resources, scopes, upstream, lifetimes). */
   readonly server?: boolean;
+  /** POST /register: reads the initial access token, when the deployment requires one. */
+  readonly registration?: boolean;
   /** Needs the protected resource's settings (resource URL, metadata URL, issuer, JWKS URL). */
   readonly resourceServer?: boolean;
 }
@@ -36,6 +38,7 @@ export const FUNCTIONS = {
     clients: ['dynamodb:PutItem'],
     grants: [],
     server: true,
+    registration: true,
   },
   manageClient: {
     entry: 'manage-client.ts',
@@ -63,7 +66,8 @@ export const FUNCTIONS = {
   token: {
     entry: 'token.ts',
     description: 'Token endpoint: authorization codes and rotating refresh tokens',
-    clients: ['dynamodb:GetItem'],
+    // UpdateItem records a client's use (idle expiry), at most once a day.
+    clients: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     grants: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     signingKey: 'sign',
     server: true,

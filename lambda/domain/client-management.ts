@@ -97,6 +97,7 @@ export async function replaceClient(
     client_id_issued_at: client.client_id_issued_at,
     ...(secretHash ? { client_secret_hash: secretHash } : {}),
     registration_token_hash: tokenHash,
+    ...(client.last_used_at !== undefined ? { last_used_at: client.last_used_at } : {}),
   };
   if (!(await deps.store.replace(replacement, tokenHash))) throw invalidToken();
   return {

@@ -31,7 +31,7 @@ export function registrationClientUri(issuer: string, clientId: string): string 
 
 /** What a stored client may tell about itself: its metadata and ids, never a hash. */
 export function clientInformation(client: RegisteredClient, issuer: string): ClientInformation {
-  const { client_secret_hash, registration_token_hash, ...rest } = client;
+  const { client_secret_hash, registration_token_hash, last_used_at: _lastUsed, ...rest } = client;
   return {
     ...rest,
     ...(client_secret_hash ? { client_secret_expires_at: 0 } : {}),

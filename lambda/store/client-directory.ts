@@ -8,6 +8,7 @@ import { isClientIdMetadataUrl } from '../cimd/client-id-url.js';
 import { DynamoDbMetadataDocumentCache, resolveMetadataClient } from '../cimd/document-cache.js';
 import { fetchMetadataDocument } from '../cimd/safe-fetch.js';
 import { ENV, redirectUriPolicyFromEnv, requireEnv } from '../config.js';
+import { isIdleExpired } from '../domain/client-activity.js';
 import { clientMetadataValidator } from '../domain/client-metadata.js';
 import type { ClientStore, RegisteredClient } from './client-store.js';
 import { DynamoDbClientStore } from './dynamodb-client-store.js';
@@ -22,6 +23,9 @@ export class ClientDirectory implements ClientStore {
   constructor(
     private readonly registered: ClientStore,
     private readonly documents: MetadataDocuments,
+    /** Registered clients idle longer than this are treated as unknown; 0: never. */
+    private readonly idleExpiryDays = 0,
+    private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {}
 
   create(client: RegisteredClient): Promise<void> {
@@ -32,7 +36,9 @@ export class ClientDirectory implements ClientStore {
     if (isClientIdMetadataUrl(clientId, { allowLoopbackHttp: this.documents.allowLoopbackHttp })) {
       return this.documents.resolve(clientId);
     }
-    return this.registered.getById(clientId);
+    return this.registered
+      .getById(clientId)
+      .then((client) => (client && isIdleExpired(client, this.now(), this.idleExpiryDays) ? undefined : client));
   }
 }
 
@@ -41,15 +47,19 @@ export function clientDirectoryFromEnv(): ClientDirectory {
   const allowLoopbackHttp = process.env[ENV.cimdAllowLoopbackHttp] === 'true';
   const cache = new DynamoDbMetadataDocumentCache(requireEnv(ENV.grantsTableName));
   const validate = clientMetadataValidator(redirectUriPolicyFromEnv());
-  return new ClientDirectory(new DynamoDbClientStore(requireEnv(ENV.tableName)), {
-    allowLoopbackHttp,
-    resolve: (url) =>
-      resolveMetadataClient(url, {
-        cache,
-        fetch: fetchMetadataDocument,
-        validate,
-        now: () => Math.floor(Date.now() / 1000),
-        allowLoopbackHttp,
-      }),
-  });
+  return new ClientDirectory(
+    new DynamoDbClientStore(requireEnv(ENV.tableName)),
+    {
+      allowLoopbackHttp,
+      resolve: (url) =>
+        resolveMetadataClient(url, {
+          cache,
+          fetch: fetchMetadataDocument,
+          validate,
+          now: () => Math.floor(Date.now() / 1000),
+          allowLoopbackHttp,
+        }),
+    },
+    Number(process.env[ENV.clientIdleExpiryDays] ?? 0),
+  );
 }

@@ -12,6 +12,13 @@ export interface RegisteredClient extends ClientMetadata {
   client_secret_hash?: string;
   /** Hash of the RFC 7592 registration access token; absent for clients registered before it existed. */
   registration_token_hash?: string;
+  /** When the client last obtained tokens (seconds), recorded at most once a day. */
+  last_used_at?: number;
+}
+
+/** Records that a client was used, for idle expiry. */
+export interface ClientActivityStore {
+  recordUse(clientId: string, now: number): Promise<void>;
 }
 
 export interface ClientStore {

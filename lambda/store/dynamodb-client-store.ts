@@ -4,9 +4,14 @@
  * leaking SDK details.
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../domain/oauth-error.js';
-import { ClientExistsError, type ClientManagementStore, type RegisteredClient } from './client-store.js';
+import {
+  type ClientActivityStore,
+  ClientExistsError,
+  type ClientManagementStore,
+  type RegisteredClient,
+} from './client-store.js';
 
 /** Bounded retries and timeouts: a slow table yields a prompt 503, never a hung request. */
 export function createDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
@@ -26,7 +31,7 @@ export const CLIENTS_TABLE_KEY = 'client_id';
 /** DynamoDB's limit for a partition key value. */
 const MAX_KEY_BYTES = 2048;
 
-export class DynamoDbClientStore implements ClientManagementStore {
+export class DynamoDbClientStore implements ClientManagementStore, ClientActivityStore {
   constructor(
     private readonly tableName: string,
     private readonly documentClient: DynamoDBDocumentClient = createDocumentClient(),
@@ -96,6 +101,22 @@ export class DynamoDbClientStore implements ClientManagementStore {
           ConditionExpression: '#token = :expected',
           ExpressionAttributeNames: { '#token': 'registration_token_hash' },
           ExpressionAttributeValues: { ':expected': expectedTokenHash },
+        }),
+      ),
+    );
+  }
+
+  async recordUse(clientId: string, now: number): Promise<void> {
+    // A deleted client is not brought back by a late record of its use.
+    await this.guarded(() =>
+      this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [CLIENTS_TABLE_KEY]: clientId },
+          UpdateExpression: 'SET #used = :now',
+          ConditionExpression: 'attribute_exists(#key)',
+          ExpressionAttributeNames: { '#used': 'last_used_at', '#key': CLIENTS_TABLE_KEY },
+          ExpressionAttributeValues: { ':now': now },
         }),
       ),
     );

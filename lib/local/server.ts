@@ -34,6 +34,8 @@ export interface LocalServerOptions {
   lifetimes: GatewaySettings['lifetimes'];
   /** Tests and local development: client metadata documents may be served over http from loopback. */
   cimdAllowLoopbackHttp: boolean;
+  initialAccessToken?: string;
+  clientIdleExpiryDays: number;
   /** A real OpenID provider instead of the built-in development one. */
   upstream?: { issuer: string; clientId: string; clientSecret?: string; scope?: string };
 }
@@ -70,6 +72,8 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     issuerUrl: env[ENV.issuerUrl]?.replace(/\/+$/, '') || undefined,
     scopes: listEnv(ENV.scopes, env),
     cimdAllowLoopbackHttp: env[ENV.cimdAllowLoopbackHttp] === 'true',
+    ...(env[ENV.initialAccessToken] ? { initialAccessToken: env[ENV.initialAccessToken] } : {}),
+    clientIdleExpiryDays: Number(env[ENV.clientIdleExpiryDays] ?? 0),
     lifetimes: {
       accessToken: secondsEnv(ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken, env),
       refreshTokenIdle: secondsEnv(ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle, env),
@@ -167,6 +171,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       scopes: options.scopes,
       lifetimes: options.lifetimes,
       cimdAllowLoopbackHttp: options.cimdAllowLoopbackHttp,
+      ...(options.initialAccessToken ? { initialAccessToken: { value: options.initialAccessToken } } : {}),
+      clientIdleExpiryDays: options.clientIdleExpiryDays,
       redirectUriPolicy: options.redirectUriPolicy,
       cookieSecret: { value: cookieKey(options.dataDir) },
       // Plain http on loopback: a Secure cookie would never be sent back.
