@@ -84,6 +84,19 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
         'GATEWAY_REFRESH_TOKEN_ABSOLUTE_SECONDS',
       ),
       ...(cognitoDomainPrefix ? { cognitoDomainPrefix } : {}),
+      ...(get('webAcl', 'GATEWAY_WEB_ACL') === 'true'
+        ? {
+            webAcl: {
+              registrationRateLimit: positiveNumber(
+                'registrationRateLimit',
+                get('registrationRateLimit', 'GATEWAY_REGISTRATION_RATE_LIMIT'),
+                100,
+              ),
+            },
+          }
+        : {}),
+      ...(get('monitoring', 'GATEWAY_MONITORING') === 'true' ? { monitoring: {} } : {}),
+      tracing: get('tracing', 'GATEWAY_TRACING') === 'true',
       requireInitialAccessToken: get('requireInitialAccessToken', 'GATEWAY_REQUIRE_INITIAL_ACCESS_TOKEN') === 'true',
       ...(idleDays ? { clientIdleExpiryDays: positiveNumber('clientIdleExpiryDays', idleDays, 0) } : {}),
     },

@@ -23,6 +23,8 @@ export interface McpResourceServerProps {
   readonly resourceName?: string;
   /** Default: true, as for the gateway. */
   readonly sourceMaps?: boolean;
+  /** AWS X-Ray. Default: as the gateway. */
+  readonly tracing?: boolean;
 }
 
 export class McpResourceServer extends Construct {
@@ -43,6 +45,7 @@ export class McpResourceServer extends Construct {
       // One account-level logging role per region: the gateway's API creates it.
       cloudWatchRole: false,
       sourceMaps: props.sourceMaps ?? true,
+      tracing: props.tracing ?? gateway.tracing,
     });
     const account = gateway.api.node.tryFindChild('Account');
     if (account) this.routes.restApi.deploymentStage.node.addDependency(account);

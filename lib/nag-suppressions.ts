@@ -38,8 +38,9 @@ export const API_FINDINGS: readonly Acknowledgement<RouteTableApi>[] = [
   },
   {
     id: 'AwsSolutions-APIG3',
-    reason: 'WAF is an opt-in construct option (a web ACL has a monthly cost); the regional endpoint accepts one.',
-    on: (api) => [api.restApi.deploymentStage],
+    reason:
+      'WAF is an opt-in construct option (webAcl; a web ACL has a monthly cost); the regional endpoint accepts one.',
+    on: (api) => (api.hasWebAcl ? [] : [api.restApi.deploymentStage]),
   },
   {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -47,6 +48,11 @@ export const API_FINDINGS: readonly Acknowledgement<RouteTableApi>[] = [
       'AWS documents this managed policy for the account-level role API Gateway uses to write access logs; the ' +
       'functions have their own least-privilege roles.',
     on: (api) => [api.restApi],
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'X-Ray (opt-in tracing) takes no resource-level permissions: PutTraceSegments needs Resource *.',
+    on: (api) => (api.tracing ? Object.values(api.functions).flatMap((fn) => (fn?.role ? [fn.role] : [])) : []),
   },
   {
     id: 'AwsSolutions-APIG4',

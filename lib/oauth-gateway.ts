@@ -19,8 +19,10 @@ import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../lambda/d
 import { CLIENTS_TABLE_KEY } from '../lambda/store/dynamodb-client-store.js';
 import { GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../lambda/store/dynamodb-grant-store.js';
 import type { GatewaySettings } from './function-environment.js';
+import { GatewayMonitoring, type MonitoringProps } from './monitoring.js';
 import { RouteTableApi, type ThrottleSettings } from './route-table-api.js';
 import type { FunctionName, FunctionSpec } from './routes.js';
+import { GatewayWebAcl, type WebAclProps } from './web-acl.js';
 
 export type { ThrottleSettings };
 
@@ -76,6 +78,12 @@ export interface OAuthGatewayProps {
   readonly requireInitialAccessToken?: boolean;
   /** Registered clients that obtain no tokens for this many days stop working. Default: never. */
   readonly clientIdleExpiryDays?: number;
+  /** An AWS WAF web ACL (rate limit on /register, managed rule groups). Default: none (a web ACL costs). */
+  readonly webAcl?: WebAclProps;
+  /** CloudWatch alarms and a dashboard. Default: none. */
+  readonly monitoring?: MonitoringProps;
+  /** AWS X-Ray tracing of the API and its functions. Default: false. */
+  readonly tracing?: boolean;
   /**
    * Serve the API on a custom domain, mapped at the root so the issuer has no path. The default
    * execute-api endpoint is then turned off: one API, one issuer. Default: the default endpoint,
@@ -118,6 +126,9 @@ export class OAuthGateway extends Construct {
   readonly initialAccessToken?: secretsmanager.Secret;
   /** The custom domain, when one was given; point DNS at its domainNameAliasDomainName. */
   readonly domain?: apigw.DomainName;
+  readonly webAcl?: GatewayWebAcl;
+  readonly tracing: boolean;
+  readonly monitoring?: GatewayMonitoring;
   /** The user pool people sign in with, when the construct created it. */
   readonly userPool?: cognito.UserPool;
   readonly functions: Partial<Record<FunctionName, NodejsFunction>>;
@@ -190,8 +201,10 @@ export class OAuthGateway extends Construct {
       cloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
       disableExecuteApiEndpoint: props.customDomain !== undefined,
       sourceMaps: props.sourceMaps ?? true,
+      tracing: props.tracing ?? false,
     });
     this.api = this.routes.restApi;
+    this.tracing = props.tracing ?? false;
     this.issuer = props.customDomain ? `https://${props.customDomain.domainName}` : this.routes.baseUrl;
     if (props.customDomain) {
       this.domain = new apigw.DomainName(this, 'CustomDomain', {
@@ -249,6 +262,25 @@ export class OAuthGateway extends Construct {
     });
     this.functions = this.routes.functions;
     this.methods = this.routes.methods;
+
+    if (props.webAcl) {
+      this.webAcl = new GatewayWebAcl(this, 'WebAcl', this.api.deploymentStage, props.webAcl);
+      this.routes.hasWebAcl = true;
+    }
+    if (props.monitoring) {
+      const functions = Object.values(this.functions).filter((fn): fn is NodejsFunction => fn !== undefined);
+      this.monitoring = new GatewayMonitoring(
+        this,
+        'Monitoring',
+        {
+          apis: [this.api],
+          authorizers: this.functions.redirectUriAuthorizer ? [this.functions.redirectUriAuthorizer] : [],
+          functions,
+          tables: [this.table, this.grantsTable],
+        },
+        props.monitoring,
+      );
+    }
   }
 
   /** Issues tokens for this resource too (RFC 8707); a resource server calls this with its URL. */

@@ -47,6 +47,8 @@ export interface RouteTableApiProps {
   readonly cloudWatchRole: boolean;
   readonly disableExecuteApiEndpoint?: boolean;
   readonly sourceMaps: boolean;
+  /** AWS X-Ray tracing of the stage and the functions. */
+  readonly tracing?: boolean;
 }
 
 export interface RouteOptions {
@@ -60,6 +62,9 @@ export interface RouteOptions {
 export class RouteTableApi extends Construct {
   readonly restApi: apigw.RestApi;
   readonly apiName: ApiName;
+  readonly tracing: boolean;
+  /** Set by whoever associates a WAF web ACL with this API's stage. */
+  hasWebAcl = false;
   /** The stage's URL without a trailing slash, built without referring to the Stage resource. */
   readonly baseUrl: string;
   readonly functions: Partial<Record<FunctionName, NodejsFunction>> = {};
@@ -75,6 +80,7 @@ export class RouteTableApi extends Construct {
   ) {
     super(scope, id);
     this.apiName = props.api;
+    this.tracing = props.tracing ?? false;
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
     this.restApi = new apigw.RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-${props.api}`,
@@ -91,6 +97,7 @@ export class RouteTableApi extends Construct {
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         metricsEnabled: true,
+        tracingEnabled: props.tracing ?? false,
         methodOptions: Object.fromEntries(
           routesOf(props.api)
             .filter((route) => route.throttled)
@@ -166,6 +173,7 @@ export class RouteTableApi extends Construct {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      ...(this.props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
       environment: functionEnvironment(spec, this.options.settings),
       bundling: {
         format: OutputFormat.ESM,

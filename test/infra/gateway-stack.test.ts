@@ -297,7 +297,8 @@ describe('cdk-nag AwsSolutions', () => {
   it('fails without the acknowledgements, reporting exactly the acknowledged findings', () => {
     const app = newApp();
     const stack = new Stack(app, 'Unacknowledged');
-    new OAuthGateway(stack, 'Gateway');
+    // Every option that brings a finding of its own is on, so every acknowledgement is exercised.
+    new OAuthGateway(stack, 'Gateway', { tracing: true, requireInitialAccessToken: true });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     let message = '';
     try {
@@ -508,5 +509,99 @@ describe('the MCP server (resource side)', () => {
   it('can be left out', () => {
     const { template: bare } = synthStack({ sampleMcpServer: false });
     bare.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+  });
+});
+
+describe('hardening options', () => {
+  const app = newApp(false, {
+    webAcl: 'true',
+    registrationRateLimit: '60',
+    monitoring: 'true',
+    tracing: 'true',
+    requireInitialAccessToken: 'true',
+    clientIdleExpiryDays: '90',
+  });
+  const config = appConfig(app.node, {});
+  const { template } = synthStack({ gateway: config.gateway }, app);
+
+  it('associates a web ACL with a rate-based rule scoped to /register and AWS managed rule groups', () => {
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({
+          Name: 'RegistrationRateLimit',
+          Action: { Block: {} },
+          Statement: {
+            RateBasedStatement: Match.objectLike({
+              Limit: 60,
+              AggregateKeyType: 'IP',
+              ScopeDownStatement: {
+                ByteMatchStatement: Match.objectLike({ SearchString: '/register', PositionalConstraint: 'ENDS_WITH' }),
+              },
+            }),
+          },
+        }),
+        Match.objectLike({
+          Statement: {
+            ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' },
+          },
+        }),
+      ]),
+    });
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+  });
+
+  it('raises alarms on 5xx rate, authorizer errors, throttles and DynamoDB throttling, with a dashboard', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm') as Resources);
+    const descriptions = alarms.map((alarm) => String(alarm.Properties.AlarmDescription));
+    expect(descriptions.some((text) => text.startsWith('5xx share'))).toBe(true);
+    expect(descriptions).toContain('A Lambda authorizer failed (requests fail closed)');
+    expect(descriptions).toContain('A gateway function was throttled');
+    expect(descriptions.filter((text) => text.startsWith('DynamoDB throttled'))).toHaveLength(2);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('traces the stage and the functions with X-Ray', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      RestApiId: { Ref: Match.stringLikeRegexp('^GatewayAuthorization') },
+    });
+    template.allResourcesProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+  });
+
+  it('keeps the initial access token in Secrets Manager, readable by the registration function only', () => {
+    const secret = logicalIdOf(template, 'AWS::SecretsManager::Secret', {
+      Description: 'RFC 7591 initial access token required to register a client at this gateway',
+    });
+    for (const name of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
+      const reads = actionsOn(template, name, secret);
+      if (name === 'register') expect(reads).toContain('secretsmanager:GetSecretValue');
+      else expect(reads, name).toEqual([]);
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: FUNCTIONS.register.description,
+      Environment: { Variables: Match.objectLike({ INITIAL_ACCESS_TOKEN_ARN: { Ref: secret } }) },
+    });
+  });
+
+  it('tells the client-reading functions the idle expiry', () => {
+    for (const name of ['redirectUriAuthorizer', 'token'] as const) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: FUNCTIONS[name].description,
+        Environment: { Variables: Match.objectLike({ CLIENT_IDLE_EXPIRY_DAYS: '90' }) },
+      });
+    }
+  });
+
+  it('passes cdk-nag with every option on', () => {
+    const nagApp = newApp(false, {
+      webAcl: 'true',
+      monitoring: 'true',
+      tracing: 'true',
+      requireInitialAccessToken: 'true',
+    });
+    new GatewayStack(nagApp, 'HardenedGateway', { gateway: appConfig(nagApp.node, {}).gateway });
+    Validations.of(nagApp).addPlugins(new AwsSolutionsChecks(nagApp));
+    expect(() => nagApp.synth()).not.toThrow();
   });
 });

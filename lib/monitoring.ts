@@ -1,0 +1,145 @@
+/**
+ * Optional alarms and a dashboard: 5xx rate of each API, authorizer errors, Lambda throttles,
+ * DynamoDB throttling, and the gateway's own Powertools metrics (registrations, refusals by
+ * OAuth error, authorizer decisions, token grants and failures).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/config.js';
+
+export interface MonitoringProps {
+  /** Where alarms notify; without it they still show in CloudWatch. */
+  readonly alarmTopic?: sns.ITopic;
+  /** Default: true. */
+  readonly dashboard?: boolean;
+  /** 5xx responses as a share of requests, over 5 minutes, that raise the alarm. Default: 0.01 (1%). */
+  readonly serverErrorRate?: number;
+}
+
+export interface MonitoredResources {
+  readonly apis: readonly apigw.RestApi[];
+  readonly authorizers: readonly lambda.IFunction[];
+  readonly functions: readonly lambda.IFunction[];
+  readonly tables: readonly dynamodb.ITableV2[];
+}
+
+const PERIOD = Duration.minutes(5);
+
+/** Every series of a metric that Powertools recorded with one extra dimension (an error code, a decision). */
+function byDimension(metricName: string, dimension: string, label: string): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: `SEARCH('{${METRICS_NAMESPACE},service,${dimension}} MetricName="${metricName}"', 'Sum', ${PERIOD.toSeconds()})`,
+    label,
+    period: PERIOD,
+  });
+}
+
+function serviceMetric(metricName: string, dimensions?: Record<string, string>): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME, ...dimensions },
+    statistic: 'Sum',
+    period: PERIOD,
+  });
+}
+
+export class GatewayMonitoring extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard?: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, resources: MonitoredResources, props: MonitoringProps = {}) {
+    super(scope, id);
+    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const created = new cloudwatch.Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (props.alarmTopic) created.addAlarmAction(new actions.SnsAction(props.alarmTopic));
+      this.alarms.push(created);
+    };
+
+    resources.apis.forEach((api, index) => {
+      const rate = new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, errors / requests, 0)',
+        usingMetrics: {
+          errors: api.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+          requests: api.metricCount({ period: PERIOD, statistic: 'Sum' }),
+        },
+        period: PERIOD,
+      });
+      alarm(`ServerErrorRate${index}`, rate, props.serverErrorRate ?? 0.01, `5xx share of ${api.restApiName} requests`);
+    });
+    resources.authorizers.forEach((fn, index) => {
+      alarm(
+        `AuthorizerErrors${index}`,
+        fn.metricErrors({ period: PERIOD }),
+        1,
+        'A Lambda authorizer failed (requests fail closed)',
+      );
+    });
+    resources.functions.forEach((fn, index) => {
+      alarm(`Throttles${index}`, fn.metricThrottles({ period: PERIOD }), 1, 'A gateway function was throttled');
+    });
+    resources.tables.forEach((table, index) => {
+      const throttled = new cloudwatch.MathExpression({
+        expression: 'reads + writes',
+        usingMetrics: {
+          reads: table.metric('ReadThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
+          writes: table.metric('WriteThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
+        },
+        period: PERIOD,
+      });
+      alarm(`TableThrottling${index}`, throttled, 1, 'DynamoDB throttled the gateway (requests retried, then 503)');
+    });
+
+    if (props.dashboard ?? true) {
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+        widgets: [
+          [
+            new cloudwatch.GraphWidget({
+              title: 'Registrations, and refusals by OAuth error',
+              left: [serviceMetric('Registrations'), byDimension('RegistrationsRefused', 'error', 'refused')],
+            }),
+            new cloudwatch.GraphWidget({
+              title: 'Authorizer decisions',
+              left: [byDimension('AuthorizeDecisions', 'decision', 'decisions')],
+            }),
+            new cloudwatch.GraphWidget({
+              title: 'Tokens issued and refused',
+              left: [
+                serviceMetric('TokensIssued', { grant_type: 'authorization_code' }),
+                serviceMetric('TokensIssued', { grant_type: 'refresh_token' }),
+                byDimension('TokenRefused', 'error', 'refused'),
+              ],
+            }),
+          ],
+          [
+            ...resources.apis.map(
+              (api) =>
+                new cloudwatch.GraphWidget({
+                  title: `${api.restApiName}: requests, 4xx, 5xx`,
+                  left: [
+                    api.metricCount({ period: PERIOD }),
+                    api.metricClientError({ period: PERIOD }),
+                    api.metricServerError({ period: PERIOD }),
+                  ],
+                }),
+            ),
+            new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms }),
+          ],
+        ],
+      });
+    }
+  }
+}
