@@ -14,7 +14,7 @@ import { singleValuedQuery } from './domain/query.js';
 import { serverConfigFromEnv } from './domain/server-config.js';
 import { CONSENT_COOKIE, type CookieSettings, readCookie, TRANSACTION_COOKIE } from './http/cookies.js';
 import { renderFlowOutcome } from './http/flow-responses.js';
-import { httpFunction } from './http/pipeline.js';
+import { httpFunction, MAX_BODY_BYTES } from './http/pipeline.js';
 import { NO_STORE_HEADERS } from './http/responses.js';
 import { requireSecretValue, secretValue } from './secret-values.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
@@ -80,6 +80,9 @@ function formOf(event: APIGatewayProxyEvent): Record<string, string> | undefined
   const type = event.headers['content-type']?.toLowerCase() ?? '';
   if (!type.startsWith('application/x-www-form-urlencoded')) return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString() : (event.body ?? '');
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
+    throw new OAuthError('invalid_request', `The request body must be at most ${MAX_BODY_BYTES} bytes.`, 413);
+  }
   const form: Record<string, string> = {};
   for (const [name, value] of new URLSearchParams(raw)) {
     if (name in form) return undefined;

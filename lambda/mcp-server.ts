@@ -22,6 +22,9 @@ import { bearerChallenge, RESOURCE_ENV } from './domain/resource-challenge.js';
 import { CORS_RESPONSE_HEADERS, preflightHeaders } from './http/cors.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 
+/** A JSON-RPC message to this sample server is small; the cap keeps a client from making it parse megabytes. */
+export const MAX_MCP_BODY_BYTES = 1024 * 1024;
+
 export const SERVER_INFO = { name: 'mcp-oauth-gateway-sample', version: '0.1.0' } as const;
 
 const resourceUrl = requireEnv(RESOURCE_ENV.resourceUrl);
@@ -191,6 +194,11 @@ async function serve(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     return jsonRpcError(405, -32000, 'Method not allowed.', { Allow: 'POST, OPTIONS' });
   }
 
+  const bodyBytes = Buffer.byteLength(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  if (bodyBytes > MAX_MCP_BODY_BYTES) {
+    countWithDimension('McpRequests', 'outcome', 'too_large');
+    return jsonRpcError(413, -32600, `The request body must be at most ${MAX_MCP_BODY_BYTES} bytes.`);
+  }
   let request: Request;
   try {
     request = toWebRequest(event);
