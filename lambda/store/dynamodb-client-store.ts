@@ -2,7 +2,12 @@
  * DynamoDB adapter of the ClientStore port: the only code that touches the clients table.
  * Table faults surface as UnavailableError so that callers answer 503 (or deny) without
  * leaking SDK details.
+ *
+ * The SDK retries a write whose answer was lost (a dropped connection, a timeout), so a
+ * conditional create can fail its condition on the very item its own first attempt wrote:
+ * such a failure is read back before it is believed.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../domain/oauth-error.js';
@@ -13,16 +18,30 @@ import {
   type RegisteredClient,
 } from './client-store.js';
 
-/** Bounded retries and timeouts: a slow table yields a prompt 503, never a hung request. */
+/**
+ * Bounded retries and timeouts: a slow table yields a prompt 503, never a hung request. Each of
+ * the 3 attempts gets at most 2 s (connecting included); the SDK only warns about a request
+ * over its requestTimeout unless told to abort it, and would otherwise wait out its 300 s socket
+ * timeout.
+ */
 export function createDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     ...(endpoint ? { endpoint } : {}),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
   });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
+}
+
+/**
+ * Whether a stored item is exactly the one a put wrote, as the document client marshals it
+ * (undefined values removed). Tells a retried put that met its own first attempt's item from
+ * one that met someone else's.
+ */
+export function isItemWritten(stored: object | undefined, written: object): boolean {
+  return stored !== undefined && isDeepStrictEqual(stored, JSON.parse(JSON.stringify(written)));
 }
 
 /** The clients table's partition key; the construct and the local server create the table with it. */
@@ -48,8 +67,12 @@ export class DynamoDbClientStore implements ClientManagementStore, ClientActivit
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ClientExistsError(client.client_id);
-      throw new UnavailableError('The client registry could not be written; try again.');
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw new UnavailableError('The client registry could not be written; try again.');
+      }
+      // A lost answer to our own first attempt: the retry met the item that attempt wrote.
+      if (isItemWritten(await this.getById(client.client_id), client)) return;
+      throw new ClientExistsError(client.client_id);
     }
   }
 

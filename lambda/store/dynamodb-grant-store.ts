@@ -2,6 +2,11 @@
  * DynamoDB adapter of the GrantStore port. One table, keyed by `pk` = `<kind>#<id or hash>`,
  * with a TTL attribute (`expires_at`) for clean-up only. Single-item conditional writes give
  * the atomicity we need (dynalite has no transactions, and none are needed).
+ *
+ * When the answer to a write is lost and the SDK retries it, the retry meets what the first
+ * attempt wrote: a put then finds its own item and succeeds; a consume finds the item already
+ * used and reports a replay, so a code or refresh token whose spending was not heard of is
+ * spent, and the grant's family revoked, never issued twice.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -12,7 +17,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../domain/oauth-error.js';
-import { createDocumentClient } from './dynamodb-client-store.js';
+import { createDocumentClient, isItemWritten } from './dynamodb-client-store.js';
 import type {
   AuthorizationCodeRecord,
   Consumed,
@@ -54,28 +59,40 @@ export class DynamoDbGrantStore implements GrantStore {
     }
   }
 
-  private put<T extends object>(pk: string, record: T): Promise<void> {
-    return this.run(async () => {
-      const item: Item<T> = { ...record, [GRANTS_TABLE_KEY]: pk };
-      await this.documentClient.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          // Values are 256-bit random: a collision is practically impossible, and never overwrites.
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': GRANTS_TABLE_KEY },
-        }),
+  private async put<T extends object>(pk: string, record: T): Promise<void> {
+    const item: Item<T> = { ...record, [GRANTS_TABLE_KEY]: pk };
+    try {
+      await this.run(() =>
+        this.documentClient.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            // Values are 256-bit random: a collision is practically impossible, and never overwrites.
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': GRANTS_TABLE_KEY },
+          }),
+        ),
       );
-    });
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The SDK retried a write whose answer was lost, and met the item its first attempt wrote.
+      if (isItemWritten(await this.getItem(pk), item)) return;
+      // Another item under the same random key: practically never; a new request draws new values.
+      throw new UnavailableError('Authorization state could not be written; try again.');
+    }
   }
 
-  private get<T>(pk: string): Promise<T | undefined> {
+  private getItem(pk: string): Promise<Record<string, unknown> | undefined> {
     return this.run(async () => {
       const { Item } = await this.documentClient.send(
         new GetCommand({ TableName: this.tableName, Key: { [GRANTS_TABLE_KEY]: pk }, ConsistentRead: true }),
       );
-      return strip<T>(Item);
+      return Item;
     });
+  }
+
+  private async get<T>(pk: string): Promise<T | undefined> {
+    return strip<T>(await this.getItem(pk));
   }
 
   /** Sets `attribute` to now unless it is already set: exactly one caller wins. */
