@@ -11,8 +11,17 @@ import { REFUSAL_CONTEXT_KEYS, REFUSALS, type Refusal } from './domain/authoriza
 import { ADMISSION_CONTEXT_KEYS, admitAuthorizeRequest } from './domain/authorize-admission.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { clientDirectoryFromEnv } from './store/client-directory.js';
+import type { ClientStore } from './store/client-store.js';
 
-const directory = clientDirectoryFromEnv();
+/** What the handler needs: where a client_id is looked up (it only ever reads). */
+export interface AuthorizerHandlerDeps {
+  clients: Pick<ClientStore, 'getById'>;
+}
+
+/** The deployed dependencies: the client directory (clients table, client metadata documents). */
+export function authorizerDepsFromEnv(): AuthorizerHandlerDeps {
+  return { clients: clientDirectoryFromEnv() };
+}
 
 function policy(effect: 'Allow' | 'Deny', methodArn: string): APIGatewayAuthorizerResult['policyDocument'] {
   return {
@@ -34,7 +43,10 @@ function deny(methodArn: string, refusal: Refusal): APIGatewayAuthorizerResult {
   };
 }
 
-async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+async function authorize(
+  event: APIGatewayRequestAuthorizerEvent,
+  { clients }: AuthorizerHandlerDeps,
+): Promise<APIGatewayAuthorizerResult> {
   logger.setCorrelationId(event.requestContext?.requestId);
   const methodArn = event.methodArn;
   if (event.httpMethod !== 'GET') return deny(methodArn, REFUSALS.malformed);
@@ -42,7 +54,7 @@ async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGa
     const admission = await admitAuthorizeRequest(
       event.multiValueQueryStringParameters,
       event.queryStringParameters,
-      (clientId) => directory.getById(clientId),
+      (clientId) => clients.getById(clientId),
     );
     if (!admission.admitted) return deny(methodArn, admission.refusal);
     const { client, redirectUri } = admission;
@@ -66,6 +78,10 @@ async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGa
   }
 }
 
-export const handler = middy(authorize)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export function createAuthorizerHandler(deps: AuthorizerHandlerDeps) {
+  return middy((event: APIGatewayRequestAuthorizerEvent) => authorize(event, deps))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
+
+export const handler = createAuthorizerHandler(authorizerDepsFromEnv());

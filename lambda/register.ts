@@ -2,7 +2,7 @@
 import { ENV, redirectUriPolicyFromEnv, requireEnv } from './config.js';
 import { clientMetadataValidator } from './domain/client-metadata.js';
 import { initialAccessTokenCheck } from './domain/initial-access-token.js';
-import { registerClient } from './domain/registration.js';
+import { type RegistrationDeps, registerClient } from './domain/registration.js';
 import { serverConfigFromEnv } from './domain/server-config.js';
 import { jsonBodyFunction } from './http/pipeline.js';
 import { logger, metrics } from './http/powertools.js';
@@ -10,23 +10,38 @@ import { jsonResponse } from './http/responses.js';
 import { secretValue } from './secret-values.js';
 import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
 
-const store = new DynamoDbClientStore(requireEnv(ENV.tableName));
-const validate = clientMetadataValidator(redirectUriPolicyFromEnv());
-const { issuer } = serverConfigFromEnv();
-const checkInitialAccessToken = initialAccessTokenCheck(
-  await secretValue(ENV.initialAccessToken, ENV.initialAccessTokenArn),
-);
+/** What the handler needs: the registration use case's ports, and the initial access token check. */
+export interface RegisterHandlerDeps extends RegistrationDeps {
+  /** Throws OAuthError invalid_token when registration needs a token and the Authorization header lacks it. */
+  checkInitialAccessToken: (authorization: string | undefined) => void;
+}
 
-export const handler = jsonBodyFunction<unknown>(
-  async (event) => {
-    checkInitialAccessToken(event.headers.authorization);
-    const client = await registerClient(event.body, { store, validate, issuer });
-    metrics.addMetric('Registrations', 'Count', 1);
-    logger.info('client registered', {
-      client_id: client.client_id,
-      token_endpoint_auth_method: client.token_endpoint_auth_method,
-    });
-    return jsonResponse(201, client);
-  },
-  { refusalMetric: 'RegistrationsRefused', cors: true },
-);
+/** The deployed dependencies, from the function's environment (the token is fetched once, at load). */
+export async function registerDepsFromEnv(): Promise<RegisterHandlerDeps> {
+  return {
+    store: new DynamoDbClientStore(requireEnv(ENV.tableName)),
+    validate: clientMetadataValidator(redirectUriPolicyFromEnv()),
+    issuer: serverConfigFromEnv().issuer,
+    checkInitialAccessToken: initialAccessTokenCheck(
+      await secretValue(ENV.initialAccessToken, ENV.initialAccessTokenArn),
+    ),
+  };
+}
+
+export function createRegisterHandler({ checkInitialAccessToken, ...registration }: RegisterHandlerDeps) {
+  return jsonBodyFunction<unknown>(
+    async (event) => {
+      checkInitialAccessToken(event.headers.authorization);
+      const client = await registerClient(event.body, registration);
+      metrics.addMetric('Registrations', 'Count', 1);
+      logger.info('client registered', {
+        client_id: client.client_id,
+        token_endpoint_auth_method: client.token_endpoint_auth_method,
+      });
+      return jsonResponse(201, client);
+    },
+    { refusalMetric: 'RegistrationsRefused', cors: true },
+  );
+}
+
+export const handler = createRegisterHandler(await registerDepsFromEnv());
