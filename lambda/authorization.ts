@@ -83,7 +83,7 @@ function formOf(event: APIGatewayProxyEvent): Record<string, string> | undefined
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
     throw new OAuthError('invalid_request', `The request body must be at most ${MAX_BODY_BYTES} bytes.`, 413);
   }
-  const form: Record<string, string> = {};
+  const form: Record<string, string> = Object.create(null);
   for (const [name, value] of new URLSearchParams(raw)) {
     if (name in form) return undefined;
     form[name] = value;
@@ -118,15 +118,15 @@ async function callback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   return renderFlowOutcome(outcome);
 }
 
-const ROUTES: Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> = {
-  [`GET ${ENDPOINTS.authorization}`]: authorize,
-  [`POST ${ENDPOINTS.consent}`]: consent,
-  [`GET ${ENDPOINTS.callback}`]: callback,
-};
+const ROUTES = new Map<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>>([
+  [`GET ${ENDPOINTS.authorization}`, authorize],
+  [`POST ${ENDPOINTS.consent}`, consent],
+  [`GET ${ENDPOINTS.callback}`, callback],
+]);
 
 export const handler = httpFunction(
   async (event) => {
-    const route = ROUTES[`${event.httpMethod} ${event.resource}`];
+    const route = ROUTES.get(`${event.httpMethod} ${event.resource}`);
     if (!route) throw new OAuthError('invalid_request', 'No endpoint answers this method and path.', 404);
     return route(event);
   },

@@ -5,16 +5,16 @@ import { httpFunction } from './http/pipeline.js';
 
 const config = serverConfigFromEnv();
 const metadata = authorizationServerMetadata(config.issuer, config.scopes);
-const BODIES: Record<string, string> = {
-  [ENDPOINTS.metadata]: JSON.stringify(metadata),
-  [ENDPOINTS.openidConfiguration]: JSON.stringify({ ...metadata, ...OPENID_REQUIRED_FIELDS }),
-};
+const BODIES = new Map<string, string>([
+  [ENDPOINTS.metadata, JSON.stringify(metadata)],
+  [ENDPOINTS.openidConfiguration, JSON.stringify({ ...metadata, ...OPENID_REQUIRED_FIELDS })],
+]);
 
 export const handler = httpFunction(
   async (event) => ({
     statusCode: 200,
     headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' },
-    body: BODIES[event.resource] ?? BODIES[ENDPOINTS.metadata],
+    body: BODIES.get(event.resource) ?? JSON.stringify(metadata),
   }),
   { refusalMetric: 'MetadataRefused', cors: true },
 );

@@ -36,7 +36,10 @@ async function recordUse(client: RegisteredClient): Promise<void> {
   }
 }
 
-const GRANTS = { authorization_code: exchangeAuthorizationCode, refresh_token: refreshTokens } as const;
+const GRANTS = new Map([
+  ['authorization_code', exchangeAuthorizationCode],
+  ['refresh_token', refreshTokens],
+]);
 
 export const handler = formBodyFunction(
   async (event) => {
@@ -44,7 +47,7 @@ export const handler = formBodyFunction(
     if (!form.ok) throw new OAuthError('invalid_request', `${form.repeated} appears more than once.`);
     const { params } = form;
     if (!params.grant_type) throw new OAuthError('invalid_request', 'grant_type is required.');
-    const grant = GRANTS[params.grant_type as keyof typeof GRANTS];
+    const grant = GRANTS.get(params.grant_type);
     if (!grant) throw new OAuthError('unsupported_grant_type', 'Use authorization_code or refresh_token.');
     const client = await authenticateClient(clients, event.headers.authorization, params);
     const tokens = await grant(deps, client, params);

@@ -10,7 +10,8 @@ export type QueryResult = { ok: true; params: Record<string, string> } | { ok: f
 
 /** Flattens the query, refusing any repeated parameter. */
 export function singleValuedQuery(multi: MultiValueQuery, single: SingleValueQuery): QueryResult {
-  const params: Record<string, string> = {};
+  // No prototype: a parameter named __proto__ or constructor is just a parameter.
+  const params: Record<string, string> = Object.create(null);
   if (multi) {
     for (const [name, values] of Object.entries(multi)) {
       if (!values || values.length === 0) continue;
@@ -29,7 +30,7 @@ export function singleValuedQuery(multi: MultiValueQuery, single: SingleValueQue
 export function singleValuedForm(
   form: Readonly<Record<string, string | readonly string[] | undefined>> | null,
 ): QueryResult {
-  const multi: Record<string, readonly string[]> = {};
+  const multi: Record<string, readonly string[]> = Object.create(null);
   for (const [name, value] of Object.entries(form ?? {})) {
     if (value !== undefined) multi[name] = typeof value === 'string' ? [value] : value;
   }

@@ -24,8 +24,9 @@ export interface RawRequest {
 }
 
 function headerMaps(headers: RawRequest['headers']) {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  // No prototype: a parameter or header named __proto__ or constructor is data, as in API Gateway's JSON.
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
   for (const [name, values] of Object.entries(headers)) {
     if (!values || values.length === 0) continue;
     single[name] = values[values.length - 1];
@@ -35,8 +36,9 @@ function headerMaps(headers: RawRequest['headers']) {
 }
 
 function queryMaps(url: URL) {
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  // No prototype: a parameter or header named __proto__ or constructor is data, as in API Gateway's JSON.
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
   for (const [name, value] of url.searchParams) {
     single[name] = value;
     multi[name] = [...(multi[name] ?? []), value];

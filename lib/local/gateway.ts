@@ -243,10 +243,19 @@ export class LocalGateway {
       const pathParameters =
         route.parameterNames.length === 0
           ? null
-          : Object.fromEntries(route.parameterNames.map((name, i) => [name, decodeURIComponent(m[i + 1])]));
+          : Object.fromEntries(route.parameterNames.map((name, i) => [name, decodePathSegment(m[i + 1])]));
       return { route, pathParameters };
     }
     return undefined;
+  }
+}
+
+/** API Gateway decodes path parameters; a segment that is not valid UTF-8 when decoded stays as sent. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 
