@@ -172,7 +172,21 @@ describe('singleValuedQuery', () => {
   ] as [MultiValueQuery, SingleValueQuery, unknown, string][])(
     'multi %j, single %j -> %j (%s)',
     (multi, single, expected) => {
-      expect(singleValuedQuery(multi, single)).toStrictEqual(expected);
+      const result = singleValuedQuery(multi, single);
+      // params has no prototype (a parameter named __proto__ is data); compare its own entries.
+      expect(result.ok ? { ...result, params: { ...result.params } } : result).toStrictEqual(expected);
     },
   );
+
+  it('keeps a parameter named __proto__ or constructor as plain data', () => {
+    const multi = JSON.parse('{"__proto__":["x"],"constructor":["y"]}') as MultiValueQuery;
+    const result = singleValuedQuery(multi, null);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(Object.getPrototypeOf(result.params)).toBeNull();
+    expect(Object.entries(result.params)).toEqual([
+      ['__proto__', 'x'],
+      ['constructor', 'y'],
+    ]);
+  });
 });
