@@ -29,6 +29,13 @@ import type {
 export const GRANTS_TABLE_KEY = 'pk';
 export const GRANTS_TABLE_TTL_ATTRIBUTE = 'expires_at';
 
+/** DynamoDB's limit for a partition key value. */
+const MAX_KEY_BYTES = 2048;
+
+function storableKey(pk: string): boolean {
+  return Buffer.byteLength(pk) <= MAX_KEY_BYTES;
+}
+
 const key = {
   pending: (id: string) => `pending#${id}`,
   code: (hash: string) => `code#${hash}`,
@@ -125,10 +132,13 @@ export class DynamoDbGrantStore implements GrantStore {
   }
 
   getPending(id: string): Promise<PendingAuthorization | undefined> {
+    if (!storableKey(key.pending(id))) return Promise.resolve(undefined);
     return this.get(key.pending(id));
   }
 
   takePending(id: string): Promise<PendingAuthorization | undefined> {
+    // Ids come from browsers (state, cookies): one DynamoDB cannot hold names nothing stored.
+    if (!storableKey(key.pending(id))) return Promise.resolve(undefined);
     return this.run(async () => {
       const { Attributes } = await this.documentClient.send(
         new DeleteCommand({

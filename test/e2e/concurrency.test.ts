@@ -1,0 +1,221 @@
+/**
+ * End to end: concurrent requests against the real local server (`npm start`'s entry point in a
+ * child process). Registrations at once all land, each readable; one authorization code redeemed
+ * many times at once yields tokens exactly once, and the replays revoke what it yielded; one
+ * refresh token used many times at once rotates exactly once.
+ */
+import * as oauth from 'oauth4webapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import {
+  authorizationUrl,
+  discover,
+  INSECURE,
+  obtainTokens,
+  type RegisteredTestClient,
+  registerTestClient,
+  runBrowser,
+} from '../support/oauth-flow.js';
+
+type Json = Record<string, unknown>;
+
+let server: LocalServerProcess;
+let as: oauth.AuthorizationServer;
+
+beforeAll(async () => {
+  server = await startLocalServerProcess();
+  as = await discover(server.url);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  if (server) removeDir(server.dataDir);
+});
+
+interface Reply {
+  status: number;
+  json: Json;
+  text: string;
+}
+
+async function reply(res: Response): Promise<Reply> {
+  const text = await res.text();
+  let json: Json = {};
+  try {
+    json = JSON.parse(text) as Json;
+  } catch {
+    // Not JSON; the assertions on status and text say what it was.
+  }
+  return { status: res.status, json, text };
+}
+
+/** A raw token request, so that every concurrent answer is seen as it came (no client library checks). */
+function tokenRequest(registered: RegisteredTestClient, params: Record<string, string>): Promise<Reply> {
+  return fetch(as.token_endpoint as string, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: registered.client.client_id, ...params }),
+  }).then(reply);
+}
+
+function refresh(registered: RegisteredTestClient, refreshToken: string): Promise<Reply> {
+  return tokenRequest(registered, { grant_type: 'refresh_token', refresh_token: refreshToken });
+}
+
+/** Statuses with their counts, for readable failure messages. */
+function tally(replies: readonly Reply[]): string {
+  const counts = new Map<string, number>();
+  for (const { status, json } of replies) {
+    const key = `${status} ${typeof json.error === 'string' ? json.error : ''}`.trim();
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, count]) => `${count}× ${key}`).join(', ');
+}
+
+describe('concurrent registrations', () => {
+  it('50 registrations at once all land with distinct client_ids, each readable at its registration_client_uri', async () => {
+    const bodies = Array.from({ length: 50 }, (_, i) => ({
+      redirect_uris: [`https://client.example/callback/${i}`, `http://127.0.0.1/cb${i}`],
+      token_endpoint_auth_method: i % 2 === 0 ? 'none' : 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      client_name: `Concurrent client ${i}`,
+    }));
+    const replies = await Promise.all(
+      bodies.map((body) =>
+        fetch(`${server.url}/register`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(reply),
+      ),
+    );
+    expect(
+      replies.map((r) => r.status),
+      tally(replies),
+    ).toEqual(Array(50).fill(201));
+
+    const ids = replies.map((r) => r.json.client_id as string);
+    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(50);
+    const tokens = replies.map((r) => r.json.registration_access_token as string);
+    expect(new Set(tokens).size).toBe(50);
+
+    // Read back (all at once as well): each client is exactly what was sent for it.
+    const reads = await Promise.all(
+      replies.map((r) =>
+        fetch(r.json.registration_client_uri as string, {
+          headers: { Authorization: `Bearer ${r.json.registration_access_token}` },
+        }).then(reply),
+      ),
+    );
+    reads.forEach((read, i) => {
+      expect(read.status, read.text).toBe(200);
+      expect(read.json.client_id).toBe(ids[i]);
+      expect(read.json.redirect_uris).toEqual(bodies[i].redirect_uris);
+      expect(read.json.client_name).toBe(bodies[i].client_name);
+      expect(read.json.token_endpoint_auth_method).toBe(bodies[i].token_endpoint_auth_method);
+    });
+  });
+});
+
+describe('concurrent redemptions of one authorization code', () => {
+  it('20 redemptions at once: exactly one gets tokens, the rest invalid_grant, and the winner’s refresh token is revoked', async () => {
+    const registered = await registerTestClient(as, 'none');
+    const attempt = await authorizationUrl(as, registered);
+    const landing = await runBrowser(attempt.url, registered.redirectUri);
+    if (landing.kind !== 'stopped') throw new Error(`the flow ended on a page: ${landing.response.status}`);
+    const params = oauth.validateAuthResponse(as, registered.client, landing.url, attempt.state);
+    const code = params.get('code') as string;
+    expect(code).toEqual(expect.any(String));
+
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        tokenRequest(registered, {
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: attempt.codeVerifier,
+          redirect_uri: registered.redirectUri,
+        }),
+      ),
+    );
+    const winners = replies.filter((r) => r.status === 200);
+    const losers = replies.filter((r) => r.status !== 200);
+    expect(winners, tally(replies)).toHaveLength(1);
+    expect(losers, tally(replies)).toHaveLength(19);
+    for (const loser of losers) {
+      expect(loser.status, loser.text).toBe(400);
+      expect(loser.json.error, loser.text).toBe('invalid_grant');
+    }
+    const [winner] = winners;
+    expect(winner.json.access_token).toEqual(expect.any(String));
+    const refreshToken = winner.json.refresh_token as string;
+    expect(refreshToken).toEqual(expect.any(String));
+
+    // The expectation, stated: RFC 6749 4.1.2 (and RFC 9700 4.14) — an authorization code used more
+    // than once revokes the tokens issued for it. The 19 replays above were such uses, so the
+    // refresh token the one winner received is already revoked: refreshing it fails.
+    const refreshed = await refresh(registered, refreshToken);
+    expect(refreshed.status, refreshed.text).toBe(400);
+    expect(refreshed.json.error, refreshed.text).toBe('invalid_grant');
+
+    // And the code stays spent: one more redemption is refused too.
+    const again = await tokenRequest(registered, {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: attempt.codeVerifier,
+      redirect_uri: registered.redirectUri,
+    });
+    expect(again.status, again.text).toBe(400);
+    expect(again.json.error, again.text).toBe('invalid_grant');
+  });
+});
+
+describe('concurrent refreshes of one refresh token', () => {
+  it('20 refreshes at once: exactly one succeeds, the rest invalid_grant', async () => {
+    const registered = await registerTestClient(as, 'none');
+    const tokens = await obtainTokens(as, registered);
+    const refreshToken = tokens.refresh_token as string;
+
+    const replies = await Promise.all(Array.from({ length: 20 }, () => refresh(registered, refreshToken)));
+    const winners = replies.filter((r) => r.status === 200);
+    const losers = replies.filter((r) => r.status !== 200);
+    expect(winners, tally(replies)).toHaveLength(1);
+    for (const loser of losers) {
+      expect(loser.status, loser.text).toBe(400);
+      expect(loser.json.error, loser.text).toBe('invalid_grant');
+    }
+    const [winner] = winners;
+    expect(winner.json.access_token).toEqual(expect.any(String));
+    expect(winner.json.refresh_token).toEqual(expect.any(String));
+    expect(winner.json.refresh_token).not.toBe(refreshToken);
+
+    // Reusing a rotated refresh token ends its family (RFC 9700 4.14.2), so the one rotation's new
+    // token is revoked by the 19 replays as well.
+    const next = await refresh(registered, winner.json.refresh_token as string);
+    expect(next.status, next.text).toBe(400);
+    expect(next.json.error, next.text).toBe('invalid_grant');
+  });
+
+  it('a confidential client’s concurrent refreshes (oauth4webapi, HTTP Basic) rotate exactly once as well', async () => {
+    const registered = await registerTestClient(as, 'client_secret_basic');
+    const tokens = await obtainTokens(as, registered);
+    const refreshToken = tokens.refresh_token as string;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, async () =>
+        oauth.processRefreshTokenResponse(
+          as,
+          registered.client,
+          await oauth.refreshTokenGrantRequest(as, registered.client, registered.auth, refreshToken, INSECURE),
+        ),
+      ),
+    );
+    const fulfilled = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const rejected = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    expect(fulfilled).toHaveLength(1);
+    expect(rejected).toHaveLength(19);
+    for (const { reason } of rejected) {
+      expect(reason).toBeInstanceOf(oauth.ResponseBodyError);
+      expect((reason as oauth.ResponseBodyError).error).toBe('invalid_grant');
+    }
+  });
+});
