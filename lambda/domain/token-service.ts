@@ -5,9 +5,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AccessTokenSigner } from '../keys/signing-key.js';
 import type { RegisteredClient } from '../store/client-store.js';
-import type { GrantStore, PendingAuthorization, RefreshTokenRecord } from '../store/grant-store.js';
+import type {
+  AuthorizationCodeRecord,
+  ConsumeExpectations,
+  GrantStore,
+  PendingAuthorization,
+  RefreshTokenRecord,
+} from '../store/grant-store.js';
 import { OAuthError } from './oauth-error.js';
-import { pkceVerifierMatches } from './pkce.js';
+import { pkceVerifierMatches, s256Challenge } from './pkce.js';
 import { hashSecret, newSecret } from './secrets.js';
 import type { ServerConfig } from './server-config.js';
 
@@ -114,20 +120,16 @@ async function issueTokens(
   return response;
 }
 
-/** RFC 6749 4.1.3 with PKCE (RFC 7636 4.6) and resource indicators (RFC 8707 2.2). */
-export async function exchangeAuthorizationCode(
-  deps: TokenDeps,
+/**
+ * Why a code that exists and is unused may not be redeemed by this request, in the order the
+ * checks are reported. Throws the OAuth error; returns only when nothing is wrong.
+ */
+function checkCode(
+  code: AuthorizationCodeRecord,
   client: RegisteredClient,
   params: Readonly<Record<string, string>>,
-): Promise<TokenResponse> {
-  requireGrantType(client, 'authorization_code');
-  if (!params.code) throw new OAuthError('invalid_request', 'code is required.');
-  const now = deps.now();
-  const codeHash = hashSecret(params.code);
-  const code = await deps.grants.getCode(codeHash);
-  if (!code) throw invalidGrant('The authorization code is not valid.');
-  if (code.redeemed_at !== undefined) return replayedCode(deps, code.family_id, now);
-  // Every check runs before the code is spent: a refused request changes nothing.
+  now: number,
+): void {
   if (code.expires_at <= now) throw invalidGrant('The authorization code has expired.');
   if (code.client_id !== client.client_id) throw invalidGrant('The authorization code was issued to another client.');
   if (code.redirect_uri_in_request || params.redirect_uri !== undefined) {
@@ -142,9 +144,56 @@ export async function exchangeAuthorizationCode(
   if (params.resource !== undefined && params.resource !== code.resource) {
     throw new OAuthError('invalid_target', 'resource does not match the one in the authorization request.');
   }
-  // Spent in one conditional write: of two concurrent redemptions exactly one gets here.
-  const redemption = await deps.grants.redeemCode(codeHash, now);
-  if (redemption.outcome !== 'consumed') return replayedCode(deps, code.family_id, now);
+}
+
+/**
+ * The same checks as conditions of the redeeming write, so a valid request spends the code
+ * without reading it first and a refused one writes nothing. A challenge that cannot be
+ * computed (no or a malformed verifier) is a condition no stored code meets.
+ */
+function redemptionExpectations(
+  client: RegisteredClient,
+  params: Readonly<Record<string, string>>,
+  now: number,
+): ConsumeExpectations {
+  const verifier = params.code_verifier;
+  const challenge = verifier && pkceVerifierMatches(verifier, s256Challenge(verifier)) ? s256Challenge(verifier) : '';
+  return {
+    validAt: now,
+    equals: {
+      client_id: client.client_id,
+      code_challenge: challenge,
+      ...(params.redirect_uri !== undefined
+        ? { redirect_uri: params.redirect_uri }
+        : { redirect_uri_in_request: false }),
+      ...(params.resource !== undefined ? { resource: params.resource } : {}),
+    },
+  };
+}
+
+/** RFC 6749 4.1.3 with PKCE (RFC 7636 4.6) and resource indicators (RFC 8707 2.2). */
+export async function exchangeAuthorizationCode(
+  deps: TokenDeps,
+  client: RegisteredClient,
+  params: Readonly<Record<string, string>>,
+): Promise<TokenResponse> {
+  requireGrantType(client, 'authorization_code');
+  if (!params.code) throw new OAuthError('invalid_request', 'code is required.');
+  const now = deps.now();
+  // One conditional write checks and spends the code: of two concurrent redemptions exactly one
+  // succeeds, and a refused request changes nothing.
+  const redemption = await deps.grants.redeemCode(
+    hashSecret(params.code),
+    now,
+    redemptionExpectations(client, params, now),
+  );
+  if (redemption.outcome === 'missing') throw invalidGrant('The authorization code is not valid.');
+  const code = redemption.record;
+  if (redemption.outcome === 'replayed') return replayedCode(deps, code.family_id, now);
+  if (redemption.outcome === 'refused') {
+    checkCode(code, client, params, now);
+    throw invalidGrant('The authorization code is not valid.');
+  }
   return issueTokens(deps, client, {
     subject: code.subject,
     scope: code.scope,

@@ -21,6 +21,7 @@ import { createDocumentClient, isItemWritten } from './dynamodb-client-store.js'
 import type {
   AuthorizationCodeRecord,
   Consumed,
+  ConsumeExpectations,
   GrantStore,
   PendingAuthorization,
   RefreshTokenRecord,
@@ -102,8 +103,29 @@ export class DynamoDbGrantStore implements GrantStore {
     return strip<T>(await this.getItem(pk));
   }
 
-  /** Sets `attribute` to now unless it is already set: exactly one caller wins. */
-  private async consume<T>(pk: string, attribute: string, now: number): Promise<Consumed<T>> {
+  /**
+   * Sets `attribute` to now unless it is already set, and only if the item meets `expect`: exactly
+   * one caller wins, and a refused caller writes nothing.
+   */
+  private async consume<T>(
+    pk: string,
+    attribute: string,
+    now: number,
+    expect: ConsumeExpectations = {},
+  ): Promise<Consumed<T>> {
+    const names: Record<string, string> = { '#pk': GRANTS_TABLE_KEY, '#used': attribute };
+    const values: Record<string, unknown> = { ':now': now };
+    const conditions = ['attribute_exists(#pk)', 'attribute_not_exists(#used)'];
+    Object.entries(expect.equals ?? {}).forEach(([name, value], index) => {
+      names[`#e${index}`] = name;
+      values[`:e${index}`] = value;
+      conditions.push(`#e${index} = :e${index}`);
+    });
+    if (expect.validAt !== undefined) {
+      names['#expires'] = GRANTS_TABLE_TTL_ATTRIBUTE;
+      values[':validAt'] = expect.validAt;
+      conditions.push('#expires > :validAt');
+    }
     try {
       const { Attributes } = await this.run(() =>
         this.documentClient.send(
@@ -111,9 +133,9 @@ export class DynamoDbGrantStore implements GrantStore {
             TableName: this.tableName,
             Key: { [GRANTS_TABLE_KEY]: pk },
             UpdateExpression: 'SET #used = :now',
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#used)',
-            ExpressionAttributeNames: { '#pk': GRANTS_TABLE_KEY, '#used': attribute },
-            ExpressionAttributeValues: { ':now': now },
+            ConditionExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
           }),
         ),
@@ -121,9 +143,11 @@ export class DynamoDbGrantStore implements GrantStore {
       return { outcome: 'consumed', record: strip<T>(Attributes) as T };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Only the losing path pays for a second read, to tell a replay from an unknown value.
-      const existing = await this.get<T>(pk);
-      return existing ? { outcome: 'replayed', record: existing } : { outcome: 'missing' };
+      // Only the losing path pays for a read: unknown, already used (a replay), or refused.
+      const existing = await this.getItem(pk);
+      if (!existing) return { outcome: 'missing' };
+      const record = strip<T>(existing) as T;
+      return existing[attribute] !== undefined ? { outcome: 'replayed', record } : { outcome: 'refused', record };
     }
   }
 
@@ -159,8 +183,8 @@ export class DynamoDbGrantStore implements GrantStore {
     return this.get(key.code(codeHash));
   }
 
-  redeemCode(codeHash: string, now: number): Promise<Consumed<AuthorizationCodeRecord>> {
-    return this.consume(key.code(codeHash), 'redeemed_at', now);
+  redeemCode(codeHash: string, now: number, expect?: ConsumeExpectations): Promise<Consumed<AuthorizationCodeRecord>> {
+    return this.consume(key.code(codeHash), 'redeemed_at', now, expect);
   }
 
   putRefreshToken(tokenHash: string, record: RefreshTokenRecord): Promise<void> {

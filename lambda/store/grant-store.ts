@@ -48,11 +48,23 @@ export interface RefreshTokenRecord {
   used_at?: number;
 }
 
-/** Outcome of consuming a single-use item: the record, absent, or already used (a replay). */
+/**
+ * Outcome of consuming a single-use item: the record, absent, already used (a replay), or
+ * refused because it did not meet the expectations (left unused, to be diagnosed from `record`).
+ */
 export type Consumed<T> =
   | { outcome: 'consumed'; record: T }
   | { outcome: 'missing' }
-  | { outcome: 'replayed'; record: T };
+  | { outcome: 'replayed'; record: T }
+  | { outcome: 'refused'; record: T };
+
+/** What a single-use item must hold for the consuming write to succeed (checked in the write itself). */
+export interface ConsumeExpectations {
+  /** Attributes that must equal these values. */
+  equals?: Readonly<Record<string, string | number | boolean>>;
+  /** expires_at must be later than this. */
+  validAt?: number;
+}
 
 export interface GrantStore {
   putPending(pending: PendingAuthorization): Promise<void>;
@@ -62,8 +74,11 @@ export interface GrantStore {
 
   putCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void>;
   getCode(codeHash: string): Promise<AuthorizationCodeRecord | undefined>;
-  /** Marks the code redeemed in one conditional write; a second call sees a replay. */
-  redeemCode(codeHash: string, now: number): Promise<Consumed<AuthorizationCodeRecord>>;
+  /**
+   * Marks the code redeemed in one conditional write that also checks `expect`, so a refused
+   * redemption writes nothing and a successful one needs no read first; a second call sees a replay.
+   */
+  redeemCode(codeHash: string, now: number, expect?: ConsumeExpectations): Promise<Consumed<AuthorizationCodeRecord>>;
 
   putRefreshToken(tokenHash: string, record: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
