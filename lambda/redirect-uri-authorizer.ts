@@ -9,6 +9,7 @@ import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { REFUSAL_CONTEXT_KEYS, REFUSALS, type Refusal } from './domain/authorization-refusal.js';
 import { ADMISSION_CONTEXT_KEYS, admitAuthorizeRequest } from './domain/authorize-admission.js';
+import { invokePolicy } from './http/invoke-policy.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { clientDirectoryFromEnv } from './store/client-directory.js';
 import type { ClientStore } from './store/client-store.js';
@@ -23,19 +24,12 @@ export function authorizerDepsFromEnv(): AuthorizerHandlerDeps {
   return { clients: clientDirectoryFromEnv() };
 }
 
-function policy(effect: 'Allow' | 'Deny', methodArn: string): APIGatewayAuthorizerResult['policyDocument'] {
-  return {
-    Version: '2012-10-17',
-    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: methodArn }],
-  };
-}
-
 function deny(methodArn: string, refusal: Refusal): APIGatewayAuthorizerResult {
   countWithDimension('AuthorizeDecisions', 'decision', `deny_${refusal.error}`);
   logger.info('authorize request denied', { error: refusal.error, reason: refusal.error_description });
   return {
     principalId: 'anonymous',
-    policyDocument: policy('Deny', methodArn),
+    policyDocument: invokePolicy('Deny', methodArn),
     context: {
       [REFUSAL_CONTEXT_KEYS.error]: refusal.error,
       [REFUSAL_CONTEXT_KEYS.description]: refusal.error_description,
@@ -63,7 +57,7 @@ async function authorize(
     return {
       principalId: client.client_id,
       // Only this method on this resource: the decision says nothing about any other route.
-      policyDocument: policy('Allow', methodArn),
+      policyDocument: invokePolicy('Allow', methodArn),
       context: {
         [ADMISSION_CONTEXT_KEYS.clientId]: client.client_id,
         [ADMISSION_CONTEXT_KEYS.clientName]: client.client_name ?? '',

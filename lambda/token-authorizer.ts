@@ -30,6 +30,7 @@ import {
 
 export { CHALLENGE_CONTEXT_KEYS };
 
+import { invokePolicy } from './http/invoke-policy.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 
 /** Context keys of an Allow, as the integration reads them from requestContext.authorizer. */
@@ -96,13 +97,6 @@ function invalidToken(error: InvalidAccessTokenError): Refusal {
   return { challengeError: 'invalid_token', error: 'invalid_token', description: error.message, outcome: error.reason };
 }
 
-function statement(effect: 'Allow' | 'Deny', resourceArn: string): APIGatewayAuthorizerResult['policyDocument'] {
-  return {
-    Version: '2012-10-17',
-    Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resourceArn }],
-  };
-}
-
 // arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path} becomes
 // arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/*/*: every method and path of this
 // API's stage, nothing of other stages or APIs.
@@ -131,7 +125,7 @@ function deny(methodArn: string, refusal: Refusal, level: 'info' | 'warn' | 'err
   return {
     principalId: 'anonymous',
     // Only the method asked about; with caching on, any other method is denied implicitly anyway.
-    policyDocument: statement('Deny', methodArn),
+    policyDocument: invokePolicy('Deny', methodArn),
     context: {
       [CHALLENGE_CONTEXT_KEYS.wwwAuthenticate]: wwwAuthenticate,
       [CHALLENGE_CONTEXT_KEYS.error]: refusal.error,
@@ -177,7 +171,7 @@ async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGa
     logger.info('resource request allowed', { client_id: token.clientId });
     return {
       principalId: token.subject,
-      policyDocument: statement('Allow', allowed),
+      policyDocument: invokePolicy('Allow', allowed),
       context: {
         [TOKEN_CONTEXT_KEYS.subject]: token.subject,
         [TOKEN_CONTEXT_KEYS.clientId]: token.clientId,
