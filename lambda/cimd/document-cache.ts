@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { OAuthError, UnavailableError } from '../domain/oauth-error.js';
 import type { RegisteredClient } from '../store/client-store.js';
-import { createDocumentClient } from '../store/dynamodb-client-store.js';
+import { sharedDocumentClient } from '../store/dynamodb-client-store.js';
 import { GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../store/dynamodb-grant-store.js';
 import { clientIdUrlProblem } from './client-id-url.js';
 import { type MetadataValidator, validateMetadataDocument } from './metadata-document.js';
@@ -44,7 +44,7 @@ interface CacheItem {
 export class DynamoDbMetadataDocumentCache implements MetadataDocumentCache {
   constructor(
     private readonly tableName: string,
-    private readonly documentClient: DynamoDBDocumentClient = createDocumentClient(),
+    private readonly documentClient: DynamoDBDocumentClient = sharedDocumentClient(),
   ) {}
 
   async get(url: string, now: number): Promise<RegisteredClient | undefined> {

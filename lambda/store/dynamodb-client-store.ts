@@ -35,6 +35,23 @@ export function createDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): 
   });
 }
 
+const sharedClients = new Map<string, DynamoDBDocumentClient>();
+
+/**
+ * The one document client a process uses for an endpoint: every store in a function shares its
+ * connection pool, so a cold start builds one SDK client and opens one TLS connection, not one
+ * per table or port. Keyed by endpoint so a process (a test) that points elsewhere gets its own.
+ */
+export function sharedDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
+  const key = endpoint ?? '';
+  let client = sharedClients.get(key);
+  if (!client) {
+    client = createDocumentClient(endpoint);
+    sharedClients.set(key, client);
+  }
+  return client;
+}
+
 /**
  * Whether a stored item is exactly the one a put wrote, as the document client marshals it
  * (undefined values removed). Tells a retried put that met its own first attempt's item from
@@ -53,7 +70,7 @@ const MAX_KEY_BYTES = 2048;
 export class DynamoDbClientStore implements ClientManagementStore, ClientActivityStore {
   constructor(
     private readonly tableName: string,
-    private readonly documentClient: DynamoDBDocumentClient = createDocumentClient(),
+    private readonly documentClient: DynamoDBDocumentClient = sharedDocumentClient(),
   ) {}
 
   async create(client: RegisteredClient): Promise<void> {

@@ -17,7 +17,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '../domain/oauth-error.js';
-import { createDocumentClient, isItemWritten } from './dynamodb-client-store.js';
+import { isItemWritten, sharedDocumentClient } from './dynamodb-client-store.js';
 import type {
   AuthorizationCodeRecord,
   Consumed,
@@ -55,7 +55,7 @@ function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
 export class DynamoDbGrantStore implements GrantStore {
   constructor(
     private readonly tableName: string,
-    private readonly documentClient: DynamoDBDocumentClient = createDocumentClient(),
+    private readonly documentClient: DynamoDBDocumentClient = sharedDocumentClient(),
   ) {}
 
   private async run<T>(operation: () => Promise<T>): Promise<T> {
