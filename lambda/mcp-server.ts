@@ -37,7 +37,6 @@ if (!URL.canParse(resourceUrl)) throw new Error(`${RESOURCE_ENV.resourceUrl} mus
  * Mcp-Session-Id exposed, so browser-based clients can read the challenge. `*` grants no
  * ambient authority: credentials travel in the Authorization header, never in cookies.
  */
-export const CORS_HEADERS = CORS_RESPONSE_HEADERS;
 export const MCP_METHODS = ['POST', 'GET', 'DELETE'] as const;
 
 /** Framing and routing headers of the hop to API Gateway; the Request computes its own. */
@@ -135,7 +134,7 @@ export function toWebRequest(event: APIGatewayProxyEvent): Request {
 
 /** The proxy result for a web Response: every header, repeated ones (Set-Cookie) as multi-value. */
 export async function toProxyResult(response: Response): Promise<APIGatewayProxyResult> {
-  const headers: Record<string, string> = { ...CORS_HEADERS };
+  const headers: Record<string, string> = { ...CORS_RESPONSE_HEADERS };
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') headers[name] = value;
   });
@@ -152,7 +151,7 @@ export async function toProxyResult(response: Response): Promise<APIGatewayProxy
 function jsonRpcError(statusCode: number, code: number, message: string, headers: Record<string, string> = {}) {
   return {
     statusCode,
-    headers: { ...CORS_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+    headers: { ...CORS_RESPONSE_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
     body: JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }),
   } satisfies APIGatewayProxyResult;
 }

@@ -6,6 +6,7 @@
  */
 import { listEnv, requireEnv } from './config.js';
 import { protectedResourceMetadata, RESOURCE_ENV } from './domain/resource-challenge.js';
+import { issuerFromEnv } from './domain/server-config.js';
 import { CORS_RESPONSE_HEADERS } from './http/cors.js';
 import { httpFunction } from './http/pipeline.js';
 
@@ -13,7 +14,7 @@ const body = JSON.stringify(
   protectedResourceMetadata({
     resource: requireEnv(RESOURCE_ENV.resourceUrl),
     // The issuer exactly as the authorization server's metadata states it (no trailing slash).
-    authorizationServers: [requireEnv(RESOURCE_ENV.issuerUrl).replace(/\/+$/, '')],
+    authorizationServers: [issuerFromEnv()],
     scopesSupported: listEnv(RESOURCE_ENV.scopesSupported),
     resourceName: process.env[RESOURCE_ENV.resourceName] || undefined,
   }),

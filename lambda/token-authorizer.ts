@@ -27,6 +27,7 @@ import {
   CHALLENGE_CONTEXT_KEYS,
   RESOURCE_ENV,
 } from './domain/resource-challenge.js';
+import { issuerFromEnv } from './domain/server-config.js';
 
 export { CHALLENGE_CONTEXT_KEYS };
 
@@ -47,7 +48,7 @@ export const JWKS_FETCH_OPTIONS = {
 } as const;
 
 // Same normalisation as serverConfigFromEnv, so `iss` compares equal to what the issuer signs.
-const issuer = requireEnv(RESOURCE_ENV.issuerUrl).replace(/\/+$/, '');
+const issuer = issuerFromEnv();
 const resource = requireEnv(RESOURCE_ENV.resourceUrl);
 const resourceMetadata = requireEnv(RESOURCE_ENV.resourceMetadataUrl);
 // Created once per execution environment: warm invocations reuse the cached keys.

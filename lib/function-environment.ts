@@ -100,7 +100,8 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
     if (!resource) throw new Error('a resource-server function needs settings.resourceServer');
     Object.assign(env, {
       [RESOURCE_ENV.resourceUrl]: resource.resourceUrl,
-      [RESOURCE_ENV.issuerUrl]: settings.issuer,
+      // The issuer as it puts it in `iss`: the same variable the authorization server reads.
+      [ENV.issuerUrl]: settings.issuer,
       [RESOURCE_ENV.jwksUrl]: resource.jwksUrl,
       [RESOURCE_ENV.resourceMetadataUrl]: resource.metadataUrl,
       ...(resource.scopes && resource.scopes.length > 0

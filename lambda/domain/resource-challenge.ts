@@ -17,8 +17,6 @@ export const RESOURCE_ENV = {
    * PROTECTED_RESOURCES.
    */
   resourceUrl: 'RESOURCE_URL',
-  /** The authorization server's issuer, exactly as it puts it in `iss` (same name as ENV.issuerUrl). */
-  issuerUrl: 'ISSUER_URL',
   /** The authorization server's JWKS (its /jwks endpoint), fetched by the token authorizer. */
   jwksUrl: 'JWKS_URL',
   /** Where the protected resource metadata document is served; named in every challenge. */

@@ -1,5 +1,5 @@
 /** The authorization server's settings, as every function of it reads them. */
-import { DEFAULT_LIFETIMES, ENV, listEnv, requireEnv, secondsEnv } from '../config.js';
+import { DEFAULT_LIFETIMES, ENV, listEnv, secondsEnv } from '../config.js';
 
 export interface ServerConfig {
   /** Exactly the URL clients use, no trailing slash (RFC 8414 section 2). */
@@ -13,8 +13,19 @@ export interface ServerConfig {
   refreshTokenAbsoluteTtl: number;
 }
 
+/** RFC 8414: the issuer has no trailing slash; every reader of ISSUER_URL normalizes it here. */
+function normalizeIssuer(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+export function issuerFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const issuer = env[ENV.issuerUrl];
+  if (!issuer) throw new Error(`Missing required environment variable ${ENV.issuerUrl}`);
+  return normalizeIssuer(issuer);
+}
+
 export function serverConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const issuer = requireEnv(ENV.issuerUrl).replace(/\/+$/, '');
+  const issuer = issuerFromEnv(env);
   return {
     issuer,
     resources: listEnv(ENV.protectedResources, env),

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_LIFETIMES, ENV, listEnv, redirectUriPolicyFromEnv, secondsEnv } from '../../lambda/config.js';
 import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../../lambda/domain/endpoints.js';
 import type { RedirectUriPolicy } from '../../lambda/domain/redirect-uri-policy.js';
+import { issuerFromEnv } from '../../lambda/domain/server-config.js';
 import { functionEnvironment, type GatewaySettings } from '../function-environment.js';
 import { FUNCTIONS } from '../routes.js';
 import { startDevOidcProvider } from './dev-oidc-provider.js';
@@ -69,7 +70,7 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     grantsTableName: env[ENV.grantsTableName] || LOCAL_GRANTS_TABLE_NAME,
     redirectUriPolicy: redirectUriPolicyFromEnv(env),
     basePath,
-    issuerUrl: env[ENV.issuerUrl]?.replace(/\/+$/, '') || undefined,
+    issuerUrl: env[ENV.issuerUrl] ? issuerFromEnv(env) : undefined,
     scopes: listEnv(ENV.scopes, env),
     cimdAllowLoopbackHttp: env[ENV.cimdAllowLoopbackHttp] === 'true',
     ...(env[ENV.initialAccessToken] ? { initialAccessToken: env[ENV.initialAccessToken] } : {}),
