@@ -4,24 +4,11 @@
  * the placeholder backend, which reports request errors by redirecting to the verified URI.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
 import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
 
 type Json = Record<string, unknown>;
-
-const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/registrations/', import.meta.url));
-const FIXTURES: Array<[string, Json]> = readdirSync(FIXTURE_DIR)
-  .filter((name) => name.endsWith('.json'))
-  .sort()
-  .map((name) => [name, JSON.parse(readFileSync(`${FIXTURE_DIR}${name}`, 'utf8')) as Json]);
-
-function fixture(name: string): Json {
-  const found = FIXTURES.find(([file]) => file === name);
-  if (!found) throw new Error(`fixture ${name} is missing`);
-  return structuredClone(found[1]);
-}
 
 /** An S256 challenge: exactly 43 base64url characters. */
 const CODE_CHALLENGE = createHash('sha256').update('e2e-authorize-verifier').digest('base64url');
@@ -113,7 +100,7 @@ function expectErrorRedirect(res: Response, redirectUri: string, error: string):
 }
 
 describe('registered clients pass /authorize', () => {
-  it.each(FIXTURES)('%s: every registered redirect URI is admitted', async (_name, body) => {
+  it.each(REGISTRATION_FIXTURES)('%s: every registered redirect URI is admitted', async (_name, body) => {
     const { clientId, redirectUris } = await register(body);
     expect(redirectUris).toEqual(body.redirect_uris);
     for (const uri of redirectUris) {
@@ -124,7 +111,7 @@ describe('registered clients pass /authorize', () => {
   });
 
   it("VS Code's loopback URI matches on any port (RFC 8252 7.3)", async () => {
-    const { clientId } = await register(fixture('vscode.json'));
+    const { clientId } = await register(registrationFixture('vscode.json'));
     const port = randomInt(1024, 65536);
     for (const uri of [`http://127.0.0.1:${port}/`, 'http://127.0.0.1:65535/', 'http://127.0.0.1:1024/']) {
       const res = await authorize(validParams(clientId, uri));
@@ -134,25 +121,25 @@ describe('registered clients pass /authorize', () => {
   });
 
   it("MCP Inspector's localhost:6274 URI matches from port 9999", async () => {
-    const { clientId } = await register(fixture('mcp-inspector.json'));
+    const { clientId } = await register(registrationFixture('mcp-inspector.json'));
     await expectPage(await authorize(validParams(clientId, 'http://localhost:9999/oauth/callback')));
     await expectPage(await authorize(validParams(clientId, 'http://localhost:9999/oauth/callback/debug')));
   });
 
   it('a client registered a moment ago is admitted at once', async () => {
-    for (const [, body] of FIXTURES) {
+    for (const [, body] of REGISTRATION_FIXTURES) {
       const { clientId, redirectUris } = await register(body);
       await expectPage(await authorize(validParams(clientId, redirectUris[0])));
     }
   });
 
   it('omitting redirect_uri selects the only registered URI', async () => {
-    const { clientId } = await register(fixture('claude-ai-2025.json'));
+    const { clientId } = await register(registrationFixture('claude-ai-2025.json'));
     await expectPage(await authorize(validParams(clientId, undefined)));
   });
 
   it('omitting redirect_uri is refused when the client registered two', async () => {
-    const { clientId } = await register(fixture('mcp-inspector.json'));
+    const { clientId } = await register(registrationFixture('mcp-inspector.json'));
     await expectRefusal(await authorize(validParams(clientId, undefined)), 403, ['invalid_request']);
   });
 });
@@ -237,7 +224,7 @@ describe('refused /authorize requests: JSON error, never a redirect', () => {
   });
 
   it('a repeated client_id naming another client is refused', async () => {
-    const other = await register(fixture('chatgpt.json'));
+    const other = await register(registrationFixture('chatgpt.json'));
     const query = new URLSearchParams();
     query.append('client_id', clientId);
     query.append('client_id', other.clientId);
@@ -256,7 +243,7 @@ describe('the backend after the authorizer allowed the request', () => {
   let clientId: string;
 
   beforeAll(async () => {
-    ({ clientId } = await register(fixture('chatgpt.json')));
+    ({ clientId } = await register(registrationFixture('chatgpt.json')));
   });
 
   it('a valid request gets the page, not a redirect', async () => {
@@ -288,7 +275,7 @@ describe('the backend after the authorizer allowed the request', () => {
   });
 
   it('a loopback client is sent back to the port it asked from', async () => {
-    const { clientId: vscode } = await register(fixture('vscode.json'));
+    const { clientId: vscode } = await register(registrationFixture('vscode.json'));
     const port = randomInt(1024, 65536);
     const requested = `http://127.0.0.1:${port}/`;
     const res = await authorize(validParams(vscode, requested, { response_type: 'token' }));

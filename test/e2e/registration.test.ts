@@ -4,27 +4,14 @@
  * malformed requests, persistence across restarts and the redirect-URI policy's configuration.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { registerClient } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientMetadata, OAuthMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
 import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
 
 type Json = Record<string, unknown>;
-
-const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/registrations/', import.meta.url));
-const FIXTURES: Array<[string, Json]> = readdirSync(FIXTURE_DIR)
-  .filter((name) => name.endsWith('.json'))
-  .sort()
-  .map((name) => [name, JSON.parse(readFileSync(`${FIXTURE_DIR}${name}`, 'utf8')) as Json]);
-
-function fixture(name: string): Json {
-  const found = FIXTURES.find(([file]) => file === name);
-  if (!found) throw new Error(`fixture ${name} is missing`);
-  return structuredClone(found[1]);
-}
 
 /** Every field RFC 7591 lets this server answer with; anything else is an unknown field. */
 const KNOWN_RESPONSE_FIELDS = new Set([
@@ -131,10 +118,10 @@ afterAll(async () => {
 
 describe('POST /register with real MCP clients’ bodies', () => {
   it('finds the fixtures', () => {
-    expect(FIXTURES.length).toBeGreaterThanOrEqual(8);
+    expect(REGISTRATION_FIXTURES.length).toBeGreaterThanOrEqual(8);
   });
 
-  it.each(FIXTURES)('%s is registered as sent', async (_name, sent) => {
+  it.each(REGISTRATION_FIXTURES)('%s is registered as sent', async (_name, sent) => {
     const before = Math.floor(Date.now() / 1000);
     const res = await post(server.url, JSON.stringify(sent));
     const text = await res.text();
@@ -177,14 +164,14 @@ describe('POST /register with real MCP clients’ bodies', () => {
   });
 
   it('claude-ai-2026.json (client_secret_post) is a confidential client with a secret', async () => {
-    const body = await register(server.url, fixture('claude-ai-2026.json'));
+    const body = await register(server.url, registrationFixture('claude-ai-2026.json'));
     expect(body.token_endpoint_auth_method).toBe('client_secret_post');
     expect(body.client_secret).toMatch(/^[A-Za-z0-9_-]{43,}$/);
     expect(body.client_secret_expires_at).toBe(0);
   });
 
   it("drops VS Code's device_code grant from grant_types", async () => {
-    const sent = fixture('vscode.json');
+    const sent = registrationFixture('vscode.json');
     expect(sent.grant_types).toContain('urn:ietf:params:oauth:grant-type:device_code');
     const body = await register(server.url, sent);
     expect(body.grant_types).toEqual(['authorization_code', 'refresh_token']);
@@ -214,8 +201,8 @@ describe('POST /register with real MCP clients’ bodies', () => {
   });
 
   it('issues a distinct client_id and secret on every registration', async () => {
-    const a = await register(server.url, fixture('claude-ai-2026.json'));
-    const b = await register(server.url, fixture('claude-ai-2026.json'));
+    const a = await register(server.url, registrationFixture('claude-ai-2026.json'));
+    const b = await register(server.url, registrationFixture('claude-ai-2026.json'));
     expect(a.client_id).not.toBe(b.client_id);
     expect(a.client_secret).not.toBe(b.client_secret);
   });
@@ -407,21 +394,21 @@ describe('redirect-URI policy configuration', () => {
       }),
     );
     expectDescribed(await expectOAuthError(res, 400, 'invalid_redirect_uri'));
-    const whole = await post(own.url, JSON.stringify(fixture('cursor.json')));
+    const whole = await post(own.url, JSON.stringify(registrationFixture('cursor.json')));
     await expectOAuthError(whole, 400, 'invalid_redirect_uri');
     // https and loopback are still accepted.
-    await register(own.url, fixture('claude-ai-2025.json'));
-    await register(own.url, fixture('mcp-remote.json'));
+    await register(own.url, registrationFixture('claude-ai-2025.json'));
+    await register(own.url, registrationFixture('mcp-remote.json'));
     await own.stop();
   });
 
   it('ALLOWED_REDIRECT_HOSTS refuses other hosts and accepts listed ones', async () => {
     const own = await ownServer({ ALLOWED_REDIRECT_HOSTS: 'claude.ai,claude.com,127.0.0.1,localhost,[::1]' });
-    const refused = await post(own.url, JSON.stringify(fixture('chatgpt.json')));
+    const refused = await post(own.url, JSON.stringify(registrationFixture('chatgpt.json')));
     expectDescribed(await expectOAuthError(refused, 400, 'invalid_redirect_uri'));
-    const accepted = await register(own.url, fixture('claude-ai-2025.json'));
+    const accepted = await register(own.url, registrationFixture('claude-ai-2025.json'));
     expect(accepted.redirect_uris).toEqual(['https://claude.ai/api/mcp/auth_callback']);
-    await register(own.url, fixture('claude-com.json'));
+    await register(own.url, registrationFixture('claude-com.json'));
     await register(own.url, { redirect_uris: ['http://[::1]:8080/callback'], token_endpoint_auth_method: 'none' });
     await own.stop();
   });

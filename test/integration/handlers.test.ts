@@ -2,7 +2,6 @@
  * Handlers against dynalite through the real AWS SDK: the registration Lambda and the
  * redirect-URI authorizer as API Gateway invokes them, and the DynamoDB ClientStore adapter.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
@@ -14,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretMatchesHash } from '../../lambda/domain/secrets.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
 const TABLE = 'integration-clients';
 const GRANTS_TABLE = 'integration-grants';
-const FIXTURES = new URL('../fixtures/registrations/', import.meta.url);
 const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 10_000 } as Context;
 
 let dynamo: LocalDynamo;
@@ -89,24 +88,25 @@ async function registerBody(body: unknown): Promise<{ status: number; json: Reco
 }
 
 describe('registration Lambda', () => {
-  const fixtures = readdirSync(FIXTURES).filter((file) => file.endsWith('.json'));
-
-  it.each(fixtures)('registers %s and stores it whole, with only a hash of any secret', async (file) => {
-    const body = JSON.parse(readFileSync(new URL(file, FIXTURES), 'utf8'));
-    const { status, json } = await registerBody(body);
-    expect(status).toBe(201);
-    const stored = await store.getById(json.client_id as string);
-    expect(stored?.redirect_uris).toEqual(body.redirect_uris);
-    expect(stored?.client_id_issued_at).toBe(json.client_id_issued_at);
-    expect(JSON.stringify(stored)).not.toContain('"client_secret"');
-    if (json.client_secret) {
-      expect(stored?.client_secret_hash).toMatch(/^sha256:/);
-      expect(JSON.stringify(stored)).not.toContain(json.client_secret as string);
-      expect(secretMatchesHash(json.client_secret as string, stored?.client_secret_hash as string)).toBe(true);
-    } else {
-      expect(stored?.client_secret_hash).toBeUndefined();
-    }
-  });
+  it.each(REGISTRATION_FIXTURES.map(([file]) => file))(
+    'registers %s and stores it whole, with only a hash of any secret',
+    async (file) => {
+      const body = registrationFixture(file) as { redirect_uris: string[] };
+      const { status, json } = await registerBody(body);
+      expect(status).toBe(201);
+      const stored = await store.getById(json.client_id as string);
+      expect(stored?.redirect_uris).toEqual(body.redirect_uris);
+      expect(stored?.client_id_issued_at).toBe(json.client_id_issued_at);
+      expect(JSON.stringify(stored)).not.toContain('"client_secret"');
+      if (json.client_secret) {
+        expect(stored?.client_secret_hash).toMatch(/^sha256:/);
+        expect(JSON.stringify(stored)).not.toContain(json.client_secret as string);
+        expect(secretMatchesHash(json.client_secret as string, stored?.client_secret_hash as string)).toBe(true);
+      } else {
+        expect(stored?.client_secret_hash).toBeUndefined();
+      }
+    },
+  );
 
   it('answers 201 with no-store and the RFC 7591 fields', async () => {
     const result = await register(

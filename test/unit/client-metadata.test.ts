@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,6 +7,7 @@ import {
 } from '../../lambda/domain/client-metadata.js';
 import { OAuthError } from '../../lambda/domain/oauth-error.js';
 import { redirectUriProblem } from '../../lambda/domain/redirect-uri-policy.js';
+import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
 
 const validate = clientMetadataValidator();
 const CB = 'https://app.example.com/cb';
@@ -31,15 +30,14 @@ function expectError(result: MetadataResult): OAuthError {
 }
 
 describe('registrations sent by real MCP clients', () => {
-  const dir = join(import.meta.dirname, '../fixtures/registrations');
-  const fixtures = readdirSync(dir).filter((name) => name.endsWith('.json'));
+  const fixtures = REGISTRATION_FIXTURES.map(([name]) => name);
 
   it('finds the fixtures', () => {
     expect(fixtures.length).toBeGreaterThan(0);
   });
 
   it.each(fixtures)('%s validates', (name) => {
-    const sent = JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
+    const sent = registrationFixture(name);
     const metadata = expectOk(validate(sent));
     expect(metadata.redirect_uris).toEqual(sent.redirect_uris);
     expect(metadata.grant_types).toContain('authorization_code');
