@@ -6,16 +6,14 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ENV, requireEnv } from './config.js';
 import { completeCallback, type FlowDeps, startAuthorization, submitConsent } from './domain/authorization-flow.js';
-import { redirectWithParams } from './domain/authorization-request.js';
 import { ADMISSION_CONTEXT_KEYS } from './domain/authorize-admission.js';
 import { ENDPOINTS } from './domain/endpoints.js';
 import { OAuthError } from './domain/oauth-error.js';
-import { singleValuedQuery } from './domain/query.js';
+import { singleValuedForm, singleValuedQuery } from './domain/query.js';
 import { serverConfigFromEnv } from './domain/server-config.js';
 import { CONSENT_COOKIE, type CookieSettings, readCookie, TRANSACTION_COOKIE } from './http/cookies.js';
 import { renderFlowOutcome } from './http/flow-responses.js';
 import { httpFunction, MAX_BODY_BYTES } from './http/pipeline.js';
-import { NO_STORE_HEADERS } from './http/responses.js';
 import { requireSecretValue, secretValue } from './secret-values.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
 import { OpenIdUpstream } from './upstream/openid-upstream.js';
@@ -52,16 +50,6 @@ async function authorize(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRe
     // Reached without the authorizer: a deployment mistake. Never redirect anywhere unverified.
     throw new Error('GET /authorize invoked without the redirect-URI authorizer context');
   }
-  const query = queryOf(event);
-  if (!query.ok) {
-    // The authorizer already refuses repeated parameters; this is defence in depth.
-    const location = redirectWithParams(redirectUri, {
-      error: 'invalid_request',
-      error_description: `${query.repeated} appears more than once.`,
-      iss: config.issuer,
-    });
-    return { statusCode: 302, headers: { Location: location, ...NO_STORE_HEADERS }, body: '' };
-  }
   const outcome = await startAuthorization(
     deps,
     {
@@ -70,7 +58,7 @@ async function authorize(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRe
       clientUri: text(ADMISSION_CONTEXT_KEYS.clientUri),
       redirectUri,
     },
-    query.params,
+    queryOf(event),
     readCookie(event.headers, cookies, CONSENT_COOKIE),
   );
   return renderFlowOutcome(outcome);
@@ -83,12 +71,10 @@ function formOf(event: APIGatewayProxyEvent): Record<string, string> | undefined
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
     throw new OAuthError('invalid_request', `The request body must be at most ${MAX_BODY_BYTES} bytes.`, 413);
   }
-  const form: Record<string, string> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(raw)) {
-    if (name in form) return undefined;
-    form[name] = value;
-  }
-  return form;
+  const fields: Record<string, string[]> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(raw)) (fields[name] ??= []).push(value);
+  const form = singleValuedForm(fields);
+  return form.ok ? form.params : undefined;
 }
 
 async function consent(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {

@@ -142,11 +142,7 @@ export class OAuthGateway extends Construct {
   private readonly protectedResources: string[];
   private upstreamSecret: secretsmanager.ISecret | undefined;
 
-  constructor(
-    scope: Construct,
-    id: string,
-    private readonly props: OAuthGatewayProps = {},
-  ) {
+  constructor(scope: Construct, id: string, props: OAuthGatewayProps = {}) {
     super(scope, id);
 
     this.table = new dynamodb.TableV2(this, 'ClientsTable', {

@@ -17,6 +17,7 @@ import { type UpstreamIdentityProvider, UpstreamLoginError } from '../upstream/u
 import { parseAuthorizationRequest, redirectWithParams } from './authorization-request.js';
 import { ENDPOINTS } from './endpoints.js';
 import { OAuthError } from './oauth-error.js';
+import type { QueryResult } from './query.js';
 import { newSecret } from './secrets.js';
 import { grantableScope, resolveResource, type ServerConfig } from './server-config.js';
 import { formToken, formTokenMatches, signValue, verifySignedValue } from './signed-values.js';
@@ -131,9 +132,15 @@ async function toUpstream(
 export async function startAuthorization(
   deps: FlowDeps,
   client: AdmittedClient,
-  params: Readonly<Record<string, string>>,
+  query: QueryResult,
   consentCookie: string | undefined,
 ): Promise<FlowOutcome> {
+  if (!query.ok) {
+    // The authorizer already refuses repeated parameters; this is defence in depth.
+    const error = new OAuthError('invalid_request', `${query.repeated} appears more than once.`);
+    return errorToClient(deps, client.redirectUri, error, undefined);
+  }
+  const { params } = query;
   const state = params.state;
   let request: ReturnType<typeof parseAuthorizationRequest>;
   try {
