@@ -137,7 +137,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 /**
  * Refuses on the header alone what jwtVerify would also refuse, before any key lookup: a
  * token of another algorithm, type or without kid never costs a JWKS fetch. Our tokens always
- * carry kid (the RFC 7638 thumbprint); requiring it keeps the lookup to exactly one key.
+ * carry kid; requiring it keeps the lookup to exactly one key.
  */
 function checkHeader(token: string): void {
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {

@@ -194,14 +194,32 @@ export async function exchangeAuthorizationCode(
     checkCode(code, client, params, now);
     throw invalidGrant('The authorization code is not valid.');
   }
-  return issueTokens(deps, client, {
-    subject: code.subject,
-    scope: code.scope,
-    accessScope: code.scope,
-    resource: code.resource,
-    familyId: code.family_id,
-    familyExpiresAt: now + deps.config.refreshTokenAbsoluteTtl,
-  });
+  return issueOrRelease(
+    () =>
+      issueTokens(deps, client, {
+        subject: code.subject,
+        scope: code.scope,
+        accessScope: code.scope,
+        resource: code.resource,
+        familyId: code.family_id,
+        familyExpiresAt: now + deps.config.refreshTokenAbsoluteTtl,
+      }),
+    () => deps.grants.releaseCode(hashSecret(params.code), now),
+  );
+}
+
+/**
+ * Issues tokens for a code or refresh token this request has just spent. If that fails (the
+ * signing key or the table is unreachable: a 503), the spending is undone before the error is
+ * answered, so the client's retry can succeed instead of meeting a replay and a revoked family.
+ */
+async function issueOrRelease(issue: () => Promise<TokenResponse>, release: () => Promise<void>) {
+  try {
+    return await issue();
+  } catch (error) {
+    await release();
+    throw error;
+  }
 }
 
 /** RFC 6749 4.1.2: a code used twice revokes the tokens it was used for. */
@@ -241,15 +259,19 @@ export async function refreshTokens(
   // Checks first, then one conditional write: a refused request leaves the token usable.
   const use = await deps.grants.useRefreshToken(tokenHash, now);
   if (use.outcome !== 'consumed') return replayedRefreshToken(deps, token);
-  return issueTokens(deps, client, {
-    subject: token.subject,
-    // RFC 6749 6: the new refresh token keeps the scope of the one it replaces.
-    scope: token.scope,
-    accessScope,
-    resource: token.resource,
-    familyId: token.family_id,
-    familyExpiresAt: token.family_expires_at,
-  });
+  return issueOrRelease(
+    () =>
+      issueTokens(deps, client, {
+        subject: token.subject,
+        // RFC 6749 6: the new refresh token keeps the scope of the one it replaces.
+        scope: token.scope,
+        accessScope,
+        resource: token.resource,
+        familyId: token.family_id,
+        familyExpiresAt: token.family_expires_at,
+      }),
+    () => deps.grants.releaseRefreshToken(tokenHash, now),
+  );
 }
 
 async function replayedRefreshToken(deps: TokenDeps, token: RefreshTokenRecord): Promise<never> {

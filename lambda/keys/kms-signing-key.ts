@@ -1,31 +1,44 @@
 /**
  * KMS adapters of the signing-key ports. The private key is an ECC_NIST_P256 SIGN_VERIFY KMS
  * key and never leaves KMS: this code builds the JWS signing input, has KMS sign its SHA-256
- * digest, and reshapes the DER signature into JOSE's fixed-width r||s. Public keys are
- * immutable for a key id, so each is fetched once per Lambda container, and a failed fetch is
- * not cached, so one KMS blip does not poison the container. KMS faults surface as
- * UnavailableError (503); a key of the wrong kind is a deployment error and is thrown as is.
+ * digest, and reshapes the DER signature into JOSE's fixed-width r||s.
+ *
+ * The `kid` is derived from the key's configured identifier (kmsKeyKid), not from its public
+ * key: the signer then makes exactly one KMS call per token (Sign) and its role needs nothing
+ * else, and the JWKS function, configured with the same identifiers, publishes the same kid.
+ * Public keys are immutable for a key id, so the JWKS function fetches each once per container;
+ * a failed fetch is not cached, so one KMS blip does not poison the container. KMS faults
+ * surface as UnavailableError (503); a key of the wrong kind is a deployment error, thrown as is.
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import { GetPublicKeyCommand, type GetPublicKeyCommandOutput, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { derToJose } from 'ecdsa-sig-formatter';
-import { calculateJwkThumbprint, type JWK, type JWTPayload } from 'jose';
+import type { JWK, JWTPayload } from 'jose';
 import { UnavailableError } from '../domain/oauth-error.js';
 import type { AccessTokenSigner, PublicKeySource } from './signing-key.js';
 
+/**
+ * The `kid` of the KMS key configured as `kmsKeyId` (its ARN, as the construct configures it):
+ * the SHA-256 of that identifier, base64url. Stable for a key, the same in the token and the
+ * JWKS functions, and it names no account or key id in public.
+ */
+export function kmsKeyKid(kmsKeyId: string): string {
+  return createHash('sha256').update(`kms-key:${kmsKeyId}`, 'utf8').digest('base64url');
+}
+
 export class KmsSigner implements AccessTokenSigner {
-  private readonly publicKey: CachedPublicKey;
+  private readonly kid: string;
 
   constructor(
     /** KMS key id or ARN. */
     private readonly kmsKeyId: string,
     private readonly kms: KMSClient,
   ) {
-    this.publicKey = new CachedPublicKey(kmsKeyId, kms);
+    this.kid = kmsKeyKid(kmsKeyId);
   }
 
   async keyId(): Promise<string> {
-    return (await this.publicKey.get()).kid as string;
+    return this.kid;
   }
 
   async sign(payload: JWTPayload, typ: string): Promise<string> {
@@ -105,7 +118,7 @@ class CachedPublicKey {
     });
     if (kty !== 'EC' || crv !== 'P-256') throw new Error(`KMS key ${this.kmsKeyId} is not an EC P-256 key`);
     const jwk: JWK = { kty, crv, x, y };
-    return { ...jwk, kid: await calculateJwkThumbprint(jwk, 'sha256'), alg: 'ES256', use: 'sig' };
+    return { ...jwk, kid: kmsKeyKid(this.kmsKeyId), alg: 'ES256', use: 'sig' };
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Ports for the access-token signing key. Deployed, the private key is an asymmetric KMS key
  * that never leaves KMS; locally it is a key generated into the data directory. Both sign
- * ES256 and identify keys by their RFC 7638 JWK thumbprint, so `kid` is stable and derivable.
+ * ES256 with a stable `kid`: the RFC 7638 thumbprint of a local key, a digest of a KMS key's ARN.
  */
 import type { JWK, JWTPayload } from 'jose';
 

@@ -151,6 +151,28 @@ export class DynamoDbGrantStore implements GrantStore {
     }
   }
 
+  /**
+   * Clears the `attribute` mark that consume() set at `at`, only if it is still that mark. A
+   * failure is swallowed: the caller is already answering 503, and the code or token then stays
+   * spent, as it would have without this attempt.
+   */
+  private async release(pk: string, attribute: string, at: number): Promise<void> {
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [GRANTS_TABLE_KEY]: pk },
+          UpdateExpression: 'REMOVE #used',
+          ConditionExpression: '#used = :at',
+          ExpressionAttributeNames: { '#used': attribute },
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch {
+      // ConditionalCheckFailed (not our mark, or gone) or a table fault: nothing more to do.
+    }
+  }
+
   putPending(pending: PendingAuthorization): Promise<void> {
     return this.put(key.pending(pending.id), pending);
   }
@@ -187,6 +209,10 @@ export class DynamoDbGrantStore implements GrantStore {
     return this.consume(key.code(codeHash), 'redeemed_at', now, expect);
   }
 
+  releaseCode(codeHash: string, redeemedAt: number): Promise<void> {
+    return this.release(key.code(codeHash), 'redeemed_at', redeemedAt);
+  }
+
   putRefreshToken(tokenHash: string, record: RefreshTokenRecord): Promise<void> {
     return this.put(key.refresh(tokenHash), record);
   }
@@ -197,6 +223,10 @@ export class DynamoDbGrantStore implements GrantStore {
 
   useRefreshToken(tokenHash: string, now: number): Promise<Consumed<RefreshTokenRecord>> {
     return this.consume(key.refresh(tokenHash), 'used_at', now);
+  }
+
+  releaseRefreshToken(tokenHash: string, usedAt: number): Promise<void> {
+    return this.release(key.refresh(tokenHash), 'used_at', usedAt);
   }
 
   revokeFamily(familyId: string, expiresAt: number): Promise<void> {

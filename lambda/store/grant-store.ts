@@ -79,11 +79,18 @@ export interface GrantStore {
    * redemption writes nothing and a successful one needs no read first; a second call sees a replay.
    */
   redeemCode(codeHash: string, now: number, expect?: ConsumeExpectations): Promise<Consumed<AuthorizationCodeRecord>>;
+  /**
+   * Undoes this request's redemption (marked at `redeemedAt`) when no tokens could be issued for
+   * it, so the client's retry can still redeem the code. A no-op if the mark is not that one.
+   */
+  releaseCode(codeHash: string, redeemedAt: number): Promise<void>;
 
   putRefreshToken(tokenHash: string, record: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /** Marks the token used in one conditional write; a second call sees a replay. */
   useRefreshToken(tokenHash: string, now: number): Promise<Consumed<RefreshTokenRecord>>;
+  /** Undoes this request's use (marked at `usedAt`) when no tokens could be issued for it. */
+  releaseRefreshToken(tokenHash: string, usedAt: number): Promise<void>;
 
   revokeFamily(familyId: string, expiresAt: number): Promise<void>;
   isFamilyRevoked(familyId: string): Promise<boolean>;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OAuthError } from '../../lambda/domain/oauth-error.js';
+import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
 import { s256Challenge } from '../../lambda/domain/pkce.js';
 import type { ServerConfig } from '../../lambda/domain/server-config.js';
 import {
@@ -520,5 +520,45 @@ describe('revocation', () => {
 
   it('without a token is invalid_request', async () => {
     await expectRefused(revokeToken(deps, ALICE_APP, undefined), 'invalid_request');
+  });
+});
+
+describe('a signing-key outage after the code or refresh token was spent', () => {
+  /** The real key, but the next `failures` signatures fail as a KMS outage does (503). */
+  function flakySigner(failures: number): TokenDeps['signer'] {
+    let left = failures;
+    return {
+      keyId: () => key.keyId(),
+      sign: (payload, typ) => {
+        if (left-- > 0) return Promise.reject(new UnavailableError('The token signing key is unreachable; try again.'));
+        return key.sign(payload, typ);
+      },
+    };
+  }
+
+  it('answers 503 and leaves the code redeemable: the retry gets tokens that refresh', async () => {
+    const issued = await issueCode();
+    const flaky = { ...deps, signer: flakySigner(1) };
+    await expectRefused(
+      exchangeAuthorizationCode(flaky, ALICE_APP, exchangeParams(issued)),
+      'temporarily_unavailable',
+      503,
+    );
+    const tokens = await exchangeAuthorizationCode(flaky, ALICE_APP, exchangeParams(issued));
+    expect(tokens.access_token).toEqual(expect.any(String));
+    // The family was not revoked as a replay: its refresh token works.
+    await expect(refresh(tokens.refresh_token)).resolves.toMatchObject({ token_type: 'Bearer' });
+    // And the code is spent now: a third redemption is a replay.
+    await expectRefused(exchangeAuthorizationCode(deps, ALICE_APP, exchangeParams(issued)), 'invalid_grant');
+  });
+
+  it('answers 503 and leaves the refresh token usable: the retry rotates it', async () => {
+    const first = await tokensFor();
+    const flaky = { ...deps, signer: flakySigner(1) };
+    const params = { grant_type: 'refresh_token', refresh_token: first.refresh_token as string };
+    await expectRefused(refreshTokens(flaky, ALICE_APP, params), 'temporarily_unavailable', 503);
+    const second = await refreshTokens(flaky, ALICE_APP, params);
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    await expect(refresh(second.refresh_token)).resolves.toMatchObject({ token_type: 'Bearer' });
   });
 });
