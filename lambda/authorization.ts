@@ -14,34 +14,40 @@ import { serverConfigFromEnv } from './domain/server-config.js';
 import { CONSENT_COOKIE, type CookieSettings, readCookie, TRANSACTION_COOKIE } from './http/cookies.js';
 import { renderFlowOutcome } from './http/flow-responses.js';
 import { httpFunction, MAX_BODY_BYTES } from './http/pipeline.js';
-import { requireSecretValue, secretValue } from './secret-values.js';
+import { onFirstUse, requiredSecretReader, secretReader } from './secret-values.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
 import { OpenIdUpstream } from './upstream/openid-upstream.js';
 
 const config = serverConfigFromEnv();
 const cookies: CookieSettings = { secure: process.env[ENV.cookieSecure] !== 'false' };
-const upstreamSecret = await secretValue(ENV.upstreamClientSecret, ENV.upstreamClientSecretArn);
-const deps: FlowDeps = {
-  grants: new DynamoDbGrantStore(requireEnv(ENV.grantsTableName)),
-  upstream: new OpenIdUpstream({
-    issuer: requireEnv(ENV.upstreamIssuer),
-    clientId: requireEnv(ENV.upstreamClientId),
-    ...(upstreamSecret ? { clientSecret: upstreamSecret } : {}),
-    redirectUri: `${config.issuer}${ENDPOINTS.callback}`,
-    scope: process.env[ENV.upstreamScope] || 'openid',
-    allowInsecureHttp: process.env[ENV.upstreamAllowHttp] === 'true',
-  }),
-  config,
-  cookieKey: await requireSecretValue(ENV.cookieSecret, ENV.cookieSecretArn),
-  cookies,
-  now: () => Math.floor(Date.now() / 1000),
-};
+const grants = new DynamoDbGrantStore(requireEnv(ENV.grantsTableName));
+const upstreamSecret = secretReader(ENV.upstreamClientSecret, ENV.upstreamClientSecretArn);
+const cookieKey = requiredSecretReader(ENV.cookieSecret, ENV.cookieSecretArn);
+/** Built on the first request, once its secrets are read; a failed read answers 503 and is retried. */
+const flowDeps = onFirstUse(async (): Promise<FlowDeps> => {
+  const [clientSecret, key] = await Promise.all([upstreamSecret(), cookieKey()]);
+  return {
+    grants,
+    upstream: new OpenIdUpstream({
+      issuer: requireEnv(ENV.upstreamIssuer),
+      clientId: requireEnv(ENV.upstreamClientId),
+      ...(clientSecret ? { clientSecret } : {}),
+      redirectUri: `${config.issuer}${ENDPOINTS.callback}`,
+      scope: process.env[ENV.upstreamScope] || 'openid',
+      allowInsecureHttp: process.env[ENV.upstreamAllowHttp] === 'true',
+    }),
+    config,
+    cookieKey: key,
+    cookies,
+    now: () => Math.floor(Date.now() / 1000),
+  };
+});
 
 function queryOf(event: APIGatewayProxyEvent) {
   return singleValuedQuery(event.multiValueQueryStringParameters, event.queryStringParameters);
 }
 
-async function authorize(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function authorize(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<APIGatewayProxyResult> {
   const context = event.requestContext.authorizer ?? {};
   const text = (key: string) => (typeof context[key] === 'string' ? (context[key] as string) : '');
   const redirectUri = text(ADMISSION_CONTEXT_KEYS.redirectUri);
@@ -77,7 +83,7 @@ function formOf(event: APIGatewayProxyEvent): Record<string, string> | undefined
   return form.ok ? form.params : undefined;
 }
 
-async function consent(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function consent(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<APIGatewayProxyResult> {
   const form = formOf(event);
   if (!form) throw new OAuthError('invalid_request', 'The consent form must be a form-encoded POST.');
   const outcome = await submitConsent(deps, {
@@ -89,7 +95,7 @@ async function consent(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResu
   return renderFlowOutcome(outcome);
 }
 
-async function callback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function callback(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<APIGatewayProxyResult> {
   const query = queryOf(event);
   if (!query.ok) throw new OAuthError('invalid_request', `${query.repeated} appears more than once.`);
   // The URL the provider redirected to, rebuilt on the configured issuer, never the Host header.
@@ -104,7 +110,7 @@ async function callback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyRes
   return renderFlowOutcome(outcome);
 }
 
-const ROUTES = new Map<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>>([
+const ROUTES = new Map<string, (event: APIGatewayProxyEvent, deps: FlowDeps) => Promise<APIGatewayProxyResult>>([
   [`GET ${ENDPOINTS.authorization}`, authorize],
   [`POST ${ENDPOINTS.consent}`, consent],
   [`GET ${ENDPOINTS.callback}`, callback],
@@ -114,7 +120,7 @@ export const handler = httpFunction(
   async (event) => {
     const route = ROUTES.get(`${event.httpMethod} ${event.resource}`);
     if (!route) throw new OAuthError('invalid_request', 'No endpoint answers this method and path.', 404);
-    return route(event);
+    return route(event, await flowDeps());
   },
   { refusalMetric: 'AuthorizationRefused' },
 );

@@ -7,31 +7,34 @@ import { serverConfigFromEnv } from './domain/server-config.js';
 import { jsonBodyFunction } from './http/pipeline.js';
 import { logger, metrics } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
-import { secretValue } from './secret-values.js';
+import { onFirstUse, secretReader } from './secret-values.js';
 import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
 
 /** What the handler needs: the registration use case's ports, and the initial access token check. */
 export interface RegisterHandlerDeps extends RegistrationDeps {
   /** Throws OAuthError invalid_token when registration needs a token and the Authorization header lacks it. */
-  checkInitialAccessToken: (authorization: string | undefined) => void;
+  checkInitialAccessToken: (authorization: string | undefined) => void | Promise<void>;
 }
 
-/** The deployed dependencies, from the function's environment (the token is fetched once, at load). */
+/**
+ * The deployed dependencies, from the function's environment. A required initial access token
+ * is read on the first registration and kept; a failed read answers 503 and is retried.
+ */
 export async function registerDepsFromEnv(): Promise<RegisterHandlerDeps> {
+  const readToken = secretReader(ENV.initialAccessToken, ENV.initialAccessTokenArn);
+  const check = onFirstUse(async () => initialAccessTokenCheck(await readToken()));
   return {
     store: new DynamoDbClientStore(requireEnv(ENV.tableName)),
     validate: clientMetadataValidator(redirectUriPolicyFromEnv()),
     issuer: serverConfigFromEnv().issuer,
-    checkInitialAccessToken: initialAccessTokenCheck(
-      await secretValue(ENV.initialAccessToken, ENV.initialAccessTokenArn),
-    ),
+    checkInitialAccessToken: async (authorization) => (await check())(authorization),
   };
 }
 
 export function createRegisterHandler({ checkInitialAccessToken, ...registration }: RegisterHandlerDeps) {
   return jsonBodyFunction<unknown>(
     async (event) => {
-      checkInitialAccessToken(event.headers.authorization);
+      await checkInitialAccessToken(event.headers.authorization);
       const client = await registerClient(event.body, registration);
       metrics.addMetric('Registrations', 'Count', 1);
       logger.info('client registered', {

@@ -1,15 +1,16 @@
 /**
  * The signing key a function uses, chosen by configuration: a local JWK file (local mode) or
- * KMS keys (deployed). Clients are built once per container, with bounded retries.
+ * KMS keys (deployed). Clients are built once per container, with bounded retries and timeouts.
  */
 import { KMSClient } from '@aws-sdk/client-kms';
+import { BOUNDED_SDK_OPTIONS } from '../aws/sdk-options.js';
 import { ENV, listEnv } from '../config.js';
 import { KmsPublicKeys, KmsSigner } from './kms-signing-key.js';
 import { LocalSigningKey } from './local-signing-key.js';
 import type { AccessTokenSigner, PublicKeySource } from './signing-key.js';
 
 function kmsClient(): KMSClient {
-  return new KMSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 } });
+  return new KMSClient(BOUNDED_SDK_OPTIONS);
 }
 
 function kmsKeyIds(): string[] {

@@ -10,6 +10,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BOUNDED_SDK_OPTIONS } from '../aws/sdk-options.js';
 import { UnavailableError } from '../domain/oauth-error.js';
 import {
   type ClientActivityStore,
@@ -18,18 +19,9 @@ import {
   type RegisteredClient,
 } from './client-store.js';
 
-/**
- * Bounded retries and timeouts: a slow table yields a prompt 503, never a hung request. Each of
- * the 3 attempts gets at most 2 s (connecting included); the SDK only warns about a request
- * over its requestTimeout unless told to abort it, and would otherwise wait out its 300 s socket
- * timeout.
- */
+/** Bounded retries and timeouts (BOUNDED_SDK_OPTIONS): a slow table yields a prompt 503. */
 export function createDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
-    ...(endpoint ? { endpoint } : {}),
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
-  });
+  const client = new DynamoDBClient({ ...(endpoint ? { endpoint } : {}), ...BOUNDED_SDK_OPTIONS });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -552,17 +552,20 @@ describe('a write whose answer is lost: the table made it, the client never hear
     expect(await refreshTokensOf(familyId)).toHaveLength(1);
   });
 
-  it('a fault after the code is spent (its refresh token cannot be stored) leaves no usable tokens', async () => {
+  it('a fault after the code is spent (its refresh token cannot be stored) leaves no usable tokens, and the code redeemable', async () => {
     const { grants, deps } = stores();
     const issued = await issueCode(deps);
     const familyId = (await grants.getCode(issued.codeHash))?.family_id as string;
     proxy.inject({ operation: 'PutItem', action: { kind: 'internal-error' }, when: puttingKind('refresh#') });
     await expectUnavailable(exchangeAuthorizationCode(deps, APP, issued.params));
     proxy.clearFaults();
-    expect((await grants.getCode(issued.codeHash))?.redeemed_at).toBeDefined();
+    // The failed request undid its redemption and stored no refresh token...
+    expect((await grants.getCode(issued.codeHash))?.redeemed_at).toBeUndefined();
     expect(await refreshTokensOf(familyId)).toEqual([]);
+    // ...so the client's retry gets one token set, and the code is spent after that.
+    await expect(exchangeAuthorizationCode(deps, APP, issued.params)).resolves.toMatchObject({ token_type: 'Bearer' });
+    expect(await refreshTokensOf(familyId)).toHaveLength(1);
     await expectRefused(exchangeAuthorizationCode(deps, APP, issued.params), 'invalid_grant');
-    expect(await refreshTokensOf(familyId)).toEqual([]);
   });
 
   it('a refresh-token rotation: the family ends, and no second token set exists', async () => {
