@@ -6,6 +6,7 @@
  */
 import { generateKeyPair, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -15,7 +16,7 @@ export interface DevOidcClient {
 }
 
 export interface DevOidcProvider {
-  /** `http://127.0.0.1:<port>`; discovery is at `<issuer>/.well-known/openid-configuration`. */
+  /** `http://127.0.0.1:<port>` (or https); discovery is at `<issuer>/.well-known/openid-configuration`. */
   issuer: string;
   close(): Promise<void>;
 }
@@ -25,19 +26,24 @@ interface Provider {
 }
 type ProviderConstructor = new (issuer: string, configuration: object) => Provider;
 
-export async function startDevOidcProvider(options: { clients: DevOidcClient[] }): Promise<DevOidcProvider> {
+export async function startDevOidcProvider(options: {
+  clients: DevOidcClient[];
+  /** Serve https with this key and certificate (the deployed-artifact tests); default: plain http. */
+  tls?: { key: string; cert: string };
+}): Promise<DevOidcProvider> {
   // The issuer must contain the port, which is only known once listening: listen first with a
   // placeholder, then hand requests to the provider.
   let handler: RequestListener = (_req, res) => {
     res.writeHead(503).end();
   };
-  const server = createServer((req, res) => handler(req, res));
+  const listener: RequestListener = (req, res) => handler(req, res);
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   try {
     // Imported here, not at the top, so importing this file neither loads oidc-provider nor
