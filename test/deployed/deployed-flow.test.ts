@@ -4,91 +4,334 @@
  * only the permissions its role has in the template (see support/deployment.ts for what stands
  * in for AWS, and why). The whole OAuth flow goes through the bundles: register, authorize
  * (the redirect-URI authorizer, then the authorization function), upstream sign-in and
- * callback, token, refresh, revoke, JWKS, the token authorizer and the MCP server.
+ * callback, token, refresh, revoke, JWKS, the token authorizer and the MCP server. A call a
+ * role does not allow fails a test naming it, and so does a grant no call needed.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionName } from '../../lib/routes.js';
-import { obtainTokens, registerTestClient } from '../support/oauth-flow.js';
+import { CookieJar } from '../support/browser-like.js';
+import {
+  authorizationUrl,
+  obtainTokens,
+  type RegisteredTestClient,
+  registerTestClient,
+  runBrowser,
+} from '../support/oauth-flow.js';
 import { type SynthesizedApp, synthesizeApp } from './support/cloud-assembly.js';
 import { Deployment } from './support/deployment.js';
+import type { Statement } from './support/iam.js';
 
 // The test process is the OAuth client and the browser: it trusts the deployment's test
 // certificate by not verifying it. The functions, which are what is under test, verify it
 // (NODE_EXTRA_CA_CERTS), as they verify AWS's and Cognito's certificates when deployed.
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 
+const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
+
+/**
+ * Grants that no request in this suite can need, each with the reason and where it is proven.
+ * An entry that no longer matches a grant in the template fails the suite too.
+ */
+const GRANTS_NOT_EXERCISED_HERE: Record<string, string> = {
+  'redirectUriAuthorizer dynamodb:PutItem':
+    'caches a fetched Client ID Metadata Document, which needs a public https host (the SSRF guard refuses loopback); proven against dynalite in test/integration/cimd-cache.test.ts',
+};
+
 let app: SynthesizedApp;
-let deployment: Deployment;
 
 beforeAll(async () => {
   app = await synthesizeApp();
-  deployment = await Deployment.start(app);
 }, 180_000);
 
-afterAll(async () => {
-  await deployment?.close();
-  app?.remove();
-});
+afterAll(() => app?.remove());
 
-describe('the synthesized template', () => {
+async function discover(deployment: Deployment): Promise<oauth.AuthorizationServer> {
+  // The issuer carries the stage path, so its metadata lives under it (RFC 8414 section 5's
+  // path-inserted URL is outside the stage; MCP clients fall back to this one, see README).
+  const response = await fetch(`${deployment.issuer}/.well-known/oauth-authorization-server`);
+  return oauth.processDiscoveryResponse(new URL(deployment.issuer), response);
+}
+
+async function refresh(as: oauth.AuthorizationServer, registered: RegisteredTestClient, token: string) {
+  return oauth.processRefreshTokenResponse(
+    as,
+    registered.client,
+    await oauth.refreshTokenGrantRequest(as, registered.client, registered.auth, token),
+  );
+}
+
+async function callMcpServer(deployment: Deployment, accessToken: string): Promise<string[]> {
+  const transport = new StreamableHTTPClientTransport(new URL(deployment.resourceUrl), {
+    requestInit: { headers: { Authorization: `Bearer ${accessToken}` } },
+  });
+  const client = new Client({ name: 'deployed-test', version: '1.0.0' });
+  await client.connect(transport);
+  const { tools } = await client.listTools();
+  await client.close();
+  return tools.map((tool) => tool.name);
+}
+
+/** The whole flow a connector goes through, ending with a revoked grant. */
+async function fullFlow(deployment: Deployment) {
+  const as = await discover(deployment);
+  const registered = await registerTestClient(as, 'none', REDIRECT_URI);
+  const tokens = await obtainTokens(as, registered);
+  const tools = await callMcpServer(deployment, tokens.access_token);
+  const refreshed = await refresh(as, registered, tokens.refresh_token as string);
+  await oauth.processRevocationResponse(
+    await oauth.revocationRequest(as, registered.client, registered.auth, refreshed.refresh_token as string),
+  );
+  const afterRevoke = await oauth.refreshTokenGrantRequest(
+    as,
+    registered.client,
+    registered.auth,
+    refreshed.refresh_token as string,
+  );
+  return { as, registered, tokens, tools, refreshed, afterRevoke };
+}
+
+/** RFC 7592: read, replace and delete a registration with its registration access token. */
+async function manageRegistration(as: oauth.AuthorizationServer) {
+  const registered = await registerTestClient(as, 'none', REDIRECT_URI);
+  const uri = registered.client.registration_client_uri as string;
+  const headers = { Authorization: `Bearer ${registered.client.registration_access_token}` };
+  const read = await fetch(uri, { headers });
+  const current = (await read.json()) as Record<string, unknown>;
+  const { registration_access_token: _t, registration_client_uri: _u, client_id_issued_at: _i, ...metadata } = current;
+  const replaced = await fetch(uri, {
+    method: 'PUT',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...metadata, client_name: 'Renamed' }),
+  });
+  const name = ((await replaced.json()) as { client_name?: string }).client_name;
+  const deleted = (await fetch(uri, { method: 'DELETE', headers })).status;
+  const afterDelete = (await fetch(uri, { headers })).status;
+  return { read: read.status, replaced: replaced.status, name, deleted, afterDelete };
+}
+
+/** GET /authorize for a URL client_id: the authorizer looks in its cache, then may not fetch loopback. */
+async function authorizeMetadataDocumentClient(as: oauth.AuthorizationServer): Promise<number> {
+  const url = new URL(as.authorization_endpoint as string);
+  url.searchParams.set('client_id', 'https://127.0.0.1/client.json');
+  url.searchParams.set('redirect_uri', REDIRECT_URI);
+  return (await fetch(url, { redirect: 'manual' })).status;
+}
+
+/** What a code exchange answers, as status and OAuth error (if any). */
+async function exchange(as: oauth.AuthorizationServer, registered: RegisteredTestClient, code: URL, verifier: string) {
+  const response = await fetch(as.token_endpoint as string, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: registered.client.client_id,
+      code: code.searchParams.get('code') as string,
+      redirect_uri: registered.redirectUri,
+      code_verifier: verifier,
+    }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('deployed as synthesized (the template runtime)', () => {
+  let deployment: Deployment;
+  let flow: Awaited<ReturnType<typeof fullFlow>>;
+  let management: Awaited<ReturnType<typeof manageRegistration>>;
+  let cimdStatus: number;
+
+  // Every request the IAM tests below account for is made here, before any test runs.
+  beforeAll(async () => {
+    deployment = await Deployment.start(app);
+    flow = await fullFlow(deployment);
+    management = await manageRegistration(flow.as);
+    cimdStatus = await authorizeMetadataDocumentClient(flow.as);
+  }, 180_000);
+
+  afterAll(async () => {
+    await deployment?.close();
+  });
+
   it('has a function for every route-table entry, each on a Lambda Node.js runtime this suite runs', () => {
     expect(app.functions.map((fn) => fn.name).sort()).toEqual((Object.keys(FUNCTIONS) as FunctionName[]).sort());
     for (const fn of deployment.functions.values()) expect(fn.runtime).toMatch(/^nodejs(22|24)\.x$/);
   });
+
+  it('registers, signs in through the upstream provider, issues tokens that the MCP server accepts', () => {
+    expect(flow.tokens.token_type).toBe('bearer');
+    expect(flow.tokens.refresh_token).toEqual(expect.any(String));
+    expect(flow.tools.length).toBeGreaterThan(0);
+  });
+
+  it('rotates the refresh token, and a revoked one no longer refreshes', async () => {
+    expect(flow.refreshed.refresh_token).not.toBe(flow.tokens.refresh_token);
+    expect(flow.afterRevoke.status).toBe(400);
+    expect(await flow.afterRevoke.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('answers the MCP server without a token with a Bearer challenge naming its metadata, which it serves', async () => {
+    const response = await fetch(deployment.resourceUrl, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(401);
+    const challenge = response.headers.get('www-authenticate') ?? '';
+    const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)?.[1] as string;
+    expect(metadataUrl).toBeDefined();
+    const metadata = await (await fetch(metadataUrl)).json();
+    expect(metadata).toMatchObject({ resource: deployment.resourceUrl, authorization_servers: [deployment.issuer] });
+  });
+
+  it('reads, replaces and deletes a registration (RFC 7592)', () => {
+    expect(management).toEqual({ read: 200, replaced: 200, name: 'Renamed', deleted: 204, afterDelete: 401 });
+  });
+
+  it('looks up a Client ID Metadata Document client in its cache, and refuses one it may not fetch', () => {
+    expect(cimdStatus).toBeGreaterThanOrEqual(400);
+    expect(
+      deployment.aws.calls.some(
+        (call) => call.caller === 'redirectUriAuthorizer' && call.action === 'dynamodb:GetItem' && call.allowed,
+      ),
+    ).toBe(true);
+  });
+
+  it('logs no secret: no token, code, registration secret or Secrets Manager value appears in any function output', () => {
+    const logs = deployment.logs();
+    expect(logs.length).toBeGreaterThan(0);
+    const secrets = [
+      flow.tokens.access_token,
+      flow.tokens.refresh_token,
+      flow.refreshed.refresh_token,
+      flow.registered.client.registration_access_token,
+      ...deployment.aws.secrets.map((secret) => secret.value),
+    ].filter((value): value is string => typeof value === 'string');
+    for (const secret of secrets) expect(logs).not.toContain(secret);
+  });
+
+  describe('IAM', () => {
+    it('no function made a call its role does not allow', () => {
+      const refused = deployment.aws.calls.filter((call) => !call.allowed);
+      expect(refused.map((call) => `${call.caller}: ${call.action} on ${call.resource}`)).toEqual([]);
+    });
+
+    it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s holds no grant that no call needed', (name) => {
+      const fn = deployment.function(name);
+      const used = (statement: Statement, action: string) =>
+        deployment.aws.calls.some(
+          (call) =>
+            call.caller === name &&
+            call.allowed &&
+            call.grantedBy === statement &&
+            call.action.toLowerCase() === action.toLowerCase(),
+        );
+      const unused = fn.statements
+        // Log delivery is the Lambda service's own use of the role, not the function code's.
+        .flatMap((statement) =>
+          statement.actions.filter((action) => !action.startsWith('logs:')).map((action) => ({ statement, action })),
+        )
+        .filter(({ statement, action }) => !used(statement, action))
+        .map(({ action }) => `${name} ${action}`)
+        .filter((grant) => !(grant in GRANTS_NOT_EXERCISED_HERE));
+      expect(unused, 'grants in the template that no request of this suite used').toEqual([]);
+    });
+
+    it('every grant this suite excuses from use is still in the template', () => {
+      for (const grant of Object.keys(GRANTS_NOT_EXERCISED_HERE)) {
+        const [name, action] = grant.split(' ') as [FunctionName, string];
+        expect(
+          deployment.function(name).statements.some((statement) => statement.actions.includes(action)),
+          grant,
+        ).toBe(true);
+      }
+    });
+  });
+
+  describe('when a dependency fails', () => {
+    it('a Secrets Manager outage at a cold start answers 503 temporarily_unavailable, and the same environment recovers', async () => {
+      const authorization = deployment.function('authorization').lambda;
+      await authorization.recycle();
+      const attempt = await authorizationUrl(flow.as, flow.registered);
+      deployment.aws.secretsManager.mode = 'down';
+      try {
+        const response = await fetch(attempt.url, { redirect: 'manual' });
+        expect(response.status).toBe(503);
+        expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      } finally {
+        deployment.aws.secretsManager.mode = 'up';
+      }
+      const coldStarts = authorization.coldStarts;
+      const again = await fetch(attempt.url, { redirect: 'manual' });
+      expect(again.status).toBe(200);
+      expect(authorization.coldStarts).toBe(coldStarts);
+    });
+
+    it('a stalled Secrets Manager answers 503 within the function timeout, not a Lambda timeout', async () => {
+      const authorization = deployment.function('authorization').lambda;
+      await authorization.recycle();
+      const attempt = await authorizationUrl(flow.as, flow.registered);
+      deployment.aws.secretsManager.mode = 'stall';
+      const started = Date.now();
+      try {
+        const response = await fetch(attempt.url, { redirect: 'manual' });
+        expect(response.status).toBe(503);
+        expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+      } finally {
+        deployment.aws.secretsManager.mode = 'up';
+      }
+      expect(Date.now() - started).toBeLessThan(deployment.function('authorization').spec.timeoutSeconds * 1000);
+    }, 30_000);
+
+    it('a KMS outage at POST /token answers 503 and leaves the code redeemable', async () => {
+      const jar = new CookieJar();
+      const attempt = await authorizationUrl(flow.as, flow.registered);
+      const landing = await runBrowser(attempt.url, REDIRECT_URI, jar);
+      expect(landing.kind).toBe('stopped');
+      deployment.aws.kms.mode = 'down';
+      let refused: Awaited<ReturnType<typeof exchange>>;
+      try {
+        refused = await exchange(flow.as, flow.registered, landing.url, attempt.codeVerifier);
+      } finally {
+        deployment.aws.kms.mode = 'up';
+      }
+      expect(refused).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
+      const retried = await exchange(flow.as, flow.registered, landing.url, attempt.codeVerifier);
+      expect(retried.status).toBe(200);
+      expect(retried.body).toMatchObject({ token_type: 'Bearer', refresh_token: expect.any(String) });
+    }, 30_000);
+
+    it('a DynamoDB outage at POST /register answers 503 temporarily_unavailable', async () => {
+      deployment.aws.dynamodb.mode = 'down';
+      let response: Response;
+      try {
+        response = await fetch(flow.as.registration_endpoint as string, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' }),
+        });
+      } finally {
+        deployment.aws.dynamodb.mode = 'up';
+      }
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    }, 30_000);
+  });
 });
 
-describe('the OAuth flow through the bundles', () => {
-  let as: oauth.AuthorizationServer;
+describe('deployed on Node.js 22 (the older Lambda runtime the code must stay valid on)', () => {
+  let deployment: Deployment;
 
   beforeAll(async () => {
-    // The issuer carries the stage path, so its metadata lives under it (RFC 8414 section 5's
-    // path-inserted URL is outside the stage; MCP clients fall back to this one, see README).
-    const response = await fetch(`${deployment.issuer}/.well-known/oauth-authorization-server`);
-    as = await oauth.processDiscoveryResponse(new URL(deployment.issuer), response);
+    deployment = await Deployment.start(app, { runtime: 'nodejs22.x' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await deployment?.close();
   });
 
-  it('registers, signs in, issues tokens, refreshes, calls the MCP server and revokes', async () => {
-    const registered = await registerTestClient(as, 'none', 'http://127.0.0.1:7777/callback');
-    const tokens = await obtainTokens(as, registered);
-    expect(tokens.token_type).toBe('bearer');
-
-    const transport = new StreamableHTTPClientTransport(new URL(deployment.resourceUrl), {
-      requestInit: { headers: { Authorization: `Bearer ${tokens.access_token}` } },
-    });
-    const client = new Client({ name: 'deployed-test', version: '1.0.0' });
-    await client.connect(transport);
-    const { tools } = await client.listTools();
-    expect(tools.length).toBeGreaterThan(0);
-    await client.close();
-
-    const refreshed = await oauth.processRefreshTokenResponse(
-      as,
-      registered.client,
-      await oauth.refreshTokenGrantRequest(as, registered.client, registered.auth, tokens.refresh_token as string),
-    );
-    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
-
-    const revoked = await oauth.revocationRequest(
-      as,
-      registered.client,
-      registered.auth,
-      refreshed.refresh_token as string,
-    );
-    await oauth.processRevocationResponse(revoked);
-    const afterRevoke = await oauth.refreshTokenGrantRequest(
-      as,
-      registered.client,
-      registered.auth,
-      refreshed.refresh_token as string,
-    );
-    expect(afterRevoke.status).toBe(400);
-  });
-
-  it('made no call its role does not allow', () => {
-    const refused = deployment.aws.calls.filter((call) => !call.allowed);
-    expect(refused.map((call) => `${call.caller}: ${call.action} on ${call.resource}`)).toEqual([]);
+  it('runs the whole flow with no refused call', async () => {
+    const flow = await fullFlow(deployment);
+    expect(flow.tools.length).toBeGreaterThan(0);
+    expect(flow.afterRevoke.status).toBe(400);
+    expect(deployment.aws.calls.filter((call) => !call.allowed)).toEqual([]);
+    for (const fn of deployment.functions.values()) expect(fn.runtime).toBe('nodejs22.x');
   });
 });
