@@ -298,6 +298,21 @@ describe('deployed as synthesized (the template runtime)', () => {
       expect(retried.body).toMatchObject({ token_type: 'Bearer', refresh_token: expect.any(String) });
     }, 30_000);
 
+    it('a stalled KMS at POST /token answers 503 within the function timeout', async () => {
+      const attempt = await authorizationUrl(flow.as, flow.registered);
+      const landing = await runBrowser(attempt.url, REDIRECT_URI, new CookieJar());
+      deployment.aws.kms.mode = 'stall';
+      const started = Date.now();
+      let refused: Awaited<ReturnType<typeof exchange>>;
+      try {
+        refused = await exchange(flow.as, flow.registered, landing.url, attempt.codeVerifier);
+      } finally {
+        deployment.aws.kms.mode = 'up';
+      }
+      expect(refused).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
+      expect(Date.now() - started).toBeLessThan(deployment.function('token').spec.timeoutSeconds * 1000);
+    }, 30_000);
+
     it('a DynamoDB outage at POST /register answers 503 temporarily_unavailable', async () => {
       deployment.aws.dynamodb.mode = 'down';
       let response: Response;
@@ -333,5 +348,45 @@ describe('deployed on Node.js 22 (the older Lambda runtime the code must stay va
     expect(flow.afterRevoke.status).toBe(400);
     expect(deployment.aws.calls.filter((call) => !call.allowed)).toEqual([]);
     for (const fn of deployment.functions.values()) expect(fn.runtime).toBe('nodejs22.x');
+  });
+});
+
+describe('deployed with an initial access token required at /register', () => {
+  let variant: SynthesizedApp;
+  let deployment: Deployment;
+
+  beforeAll(async () => {
+    variant = await synthesizeApp({ GATEWAY_REQUIRE_INITIAL_ACCESS_TOKEN: 'true' });
+    deployment = await Deployment.start(variant);
+  }, 180_000);
+
+  afterAll(async () => {
+    await deployment?.close();
+    variant?.remove();
+  });
+
+  it('reads the token from Secrets Manager under its own grant, refuses without it and registers with it', async () => {
+    const register = (authorization?: string) =>
+      fetch(`${deployment.issuer}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' }),
+      });
+    const without = await register();
+    expect(without.status).toBe(401);
+    expect(await without.json()).toMatchObject({ error: 'invalid_token' });
+    const secretArn = deployment.function('register').environment.INITIAL_ACCESS_TOKEN_ARN;
+    const token = deployment.aws.secrets.find((secret) => secret.arn === secretArn)?.value as string;
+    expect(token).toEqual(expect.any(String));
+    expect((await register(`Bearer ${token}`)).status).toBe(201);
+    const reads = deployment.aws.calls.filter(
+      (call) => call.caller === 'register' && call.service === 'secretsmanager',
+    );
+    // Read once, on the first registration, and kept.
+    expect(reads.map((call) => [call.action, call.resource, call.allowed])).toEqual([
+      ['secretsmanager:GetSecretValue', secretArn, true],
+    ]);
+    expect(deployment.aws.calls.filter((call) => !call.allowed)).toEqual([]);
+    expect(deployment.logs()).not.toContain(token);
   });
 });
