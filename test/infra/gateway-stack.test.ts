@@ -1,9 +1,10 @@
 /**
- * The CDK app through Template assertions and cdk-nag. Most stacks skip asset bundling
- * (context aws:cdk:bundling-stacks = []) to stay fast; one test bundles for real.
+ * The CDK app through Template assertions and cdk-nag. Every App carries cdk.json's context
+ * (the feature flags), so tests synthesize what `cdk synth` does. Most stacks skip asset
+ * bundling (context aws:cdk:bundling-stacks = []) to stay fast; one test bundles for real.
  */
 import { readFileSync } from 'node:fs';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, FeatureFlags, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -17,8 +18,16 @@ import { corsPaths, FUNCTIONS, type FunctionSpec, routesOf } from '../../lib/rou
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
 
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
 function newApp(bundle = false, context: Record<string, unknown> = {}): App {
-  return new App({ context: { ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...context } });
+  return new App({
+    context: { ...CDK_JSON_CONTEXT, ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...context },
+  });
 }
 
 function synthStack(props: GatewayStackProps = {}, app = newApp()): { stack: GatewayStack; template: Template } {
@@ -603,5 +612,36 @@ describe('hardening options', () => {
     new GatewayStack(nagApp, 'HardenedGateway', { gateway: appConfig(nagApp.node, {}).gateway });
     Validations.of(nagApp).addPlugins(new AwsSolutionsChecks(nagApp));
     expect(() => nagApp.synth()).not.toThrow();
+  });
+});
+
+describe('feature flags', () => {
+  it('are those of cdk.json, so tests synthesize what cdk synth does', () => {
+    const { stack } = synthStack();
+    expect(FeatureFlags.of(stack).isEnabled('@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId')).toBe(true);
+    expect(CDK_JSON_CONTEXT['@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId']).toBe(true);
+  });
+
+  it('render access log destinations as API Gateway stores them (no trailing :*)', () => {
+    const { template } = synthStack();
+    const stages = Object.values(template.findResources('AWS::ApiGateway::Stage') as Resources);
+    expect(stages).toHaveLength(2);
+    for (const stage of stages) {
+      const destination = JSON.stringify(
+        (stage.Properties.AccessLogSetting as { DestinationArn: unknown }).DestinationArn,
+      );
+      expect(destination).not.toContain('Fn::GetAtt');
+      expect(destination).toContain(':log-group:');
+    }
+  });
+
+  it('put the authorizers into the deployment logical id, so an authorizer change redeploys', () => {
+    const flag = '@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId';
+    const deploymentIds = (context: Record<string, unknown>) => {
+      const stack = new Stack(newApp(false, context), 'Flags');
+      new OAuthGateway(stack, 'Gateway');
+      return Object.keys(Template.fromStack(stack).findResources('AWS::ApiGateway::Deployment'));
+    };
+    expect(deploymentIds({})).not.toEqual(deploymentIds({ [flag]: false }));
   });
 });
