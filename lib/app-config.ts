@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { redirectUriPolicyFrom } from '../lambda/config.js';
 import type { OAuthGatewayProps } from './oauth-gateway.js';
+import * as validate from './validation.js';
 
 export interface AppConfig {
   stackName: string;
@@ -30,21 +31,24 @@ function setting(node: Node, env: NodeJS.ProcessEnv, contextKey: string, envKey:
   return fromContext === undefined || fromContext === null ? undefined : String(fromContext);
 }
 
-function positiveNumber(name: string, value: string | undefined, fallback: number): number {
+/** A number as written; its range is checked by the construct that uses it (validation.ts). */
+function numberSetting(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${name} must be a positive number, not ${value}`);
+  if (value.trim() === '' || !Number.isFinite(parsed)) throw new Error(`${name} must be a number, not ${value}`);
+  return parsed;
+}
+
+function positiveNumber(name: string, value: string | undefined, fallback: number): number {
+  const parsed = numberSetting(name, value, fallback);
+  if (parsed <= 0) throw new Error(`${name} must be a positive number, not ${value}`);
   return parsed;
 }
 
 export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): AppConfig {
   const get = (contextKey: string, envKey: string) => setting(node, env, contextKey, envKey);
-  const retentionDays = positiveNumber('logRetentionDays', get('logRetentionDays', 'GATEWAY_LOG_RETENTION_DAYS'), 30);
-  if (!Object.values(logs.RetentionDays).includes(retentionDays as logs.RetentionDays)) {
-    throw new Error(
-      `logRetentionDays must be a CloudWatch Logs retention period (1, 3, 5, 7, 14, 30, ...), not ${retentionDays}`,
-    );
-  }
+  const retentionDays = numberSetting('logRetentionDays', get('logRetentionDays', 'GATEWAY_LOG_RETENTION_DAYS'), 30);
+  validate.logRetention('logRetentionDays', retentionDays);
   const list = (contextKey: string, envKey: string) =>
     (get(contextKey, envKey) ?? '')
       .split(',')
@@ -57,9 +61,11 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
     return value === undefined ? {} : { [prop]: Duration.seconds(positiveNumber(contextKey, value, 1)) };
   };
   const cognitoDomainPrefix = get('cognitoDomainPrefix', 'GATEWAY_COGNITO_DOMAIN_PREFIX');
+  if (cognitoDomainPrefix) validate.cognitoDomainPrefix('cognitoDomainPrefix', cognitoDomainPrefix);
   const idleDays = get('clientIdleExpiryDays', 'GATEWAY_CLIENT_IDLE_EXPIRY_DAYS');
   const upstreamIssuer = get('upstreamIssuer', 'GATEWAY_UPSTREAM_ISSUER');
   const domainName = get('customDomainName', 'GATEWAY_CUSTOM_DOMAIN_NAME');
+  if (domainName) validate.domainName('customDomainName', domainName);
   return {
     stackName: get('stackName', 'GATEWAY_STACK_NAME') ?? 'McpOAuthGateway',
     gateway: {
@@ -68,8 +74,8 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
         get('allowedRedirectHosts', 'GATEWAY_ALLOWED_REDIRECT_HOSTS'),
       ),
       publicEndpointThrottle: {
-        rateLimit: positiveNumber('throttleRateLimit', get('throttleRateLimit', 'GATEWAY_THROTTLE_RATE_LIMIT'), 5),
-        burstLimit: positiveNumber('throttleBurstLimit', get('throttleBurstLimit', 'GATEWAY_THROTTLE_BURST_LIMIT'), 10),
+        rateLimit: numberSetting('throttleRateLimit', get('throttleRateLimit', 'GATEWAY_THROTTLE_RATE_LIMIT'), 5),
+        burstLimit: numberSetting('throttleBurstLimit', get('throttleBurstLimit', 'GATEWAY_THROTTLE_BURST_LIMIT'), 10),
       },
       logRetention: retentionDays as logs.RetentionDays,
       apiGatewayCloudWatchRole: get('apiGatewayCloudWatchRole', 'GATEWAY_API_GATEWAY_CLOUDWATCH_ROLE') !== 'false',
@@ -87,7 +93,7 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
       ...(get('webAcl', 'GATEWAY_WEB_ACL') === 'true'
         ? {
             webAcl: {
-              registrationRateLimit: positiveNumber(
+              registrationRateLimit: numberSetting(
                 'registrationRateLimit',
                 get('registrationRateLimit', 'GATEWAY_REGISTRATION_RATE_LIMIT'),
                 100,
@@ -98,7 +104,7 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
       ...(get('monitoring', 'GATEWAY_MONITORING') === 'true' ? { monitoring: {} } : {}),
       tracing: get('tracing', 'GATEWAY_TRACING') === 'true',
       requireInitialAccessToken: get('requireInitialAccessToken', 'GATEWAY_REQUIRE_INITIAL_ACCESS_TOKEN') === 'true',
-      ...(idleDays ? { clientIdleExpiryDays: positiveNumber('clientIdleExpiryDays', idleDays, 0) } : {}),
+      ...(idleDays ? { clientIdleExpiryDays: numberSetting('clientIdleExpiryDays', idleDays, 0) } : {}),
     },
     ...(domainName
       ? {

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/domain/endpoints.js';
 import type { OAuthGateway } from './oauth-gateway.js';
 import { RouteTableApi, type ThrottleSettings } from './route-table-api.js';
+import * as validate from './validation.js';
 
 export interface McpResourceServerProps {
   /** The authorization server whose tokens this resource accepts. */
@@ -36,6 +37,9 @@ export class McpResourceServer extends Construct {
   constructor(scope: Construct, id: string, props: McpResourceServerProps) {
     super(scope, id);
     const { gateway } = props;
+    if (props.stageName !== undefined) validate.stageName('stageName', props.stageName);
+    if (props.throttle) validate.throttle('throttle', props.throttle);
+    if (props.logRetention !== undefined) validate.logRetention('logRetention', props.logRetention);
     this.routes = new RouteTableApi(this, 'Resource', {
       api: 'resource',
       description: 'MCP server protected by the mcp-oauth-gateway access tokens',

@@ -3,7 +3,7 @@
  * REST API with its redirect-URI authorizer and OAuth-shaped gateway responses.
  * Stack-level concerns (outputs, cdk-nag) live in gateway-stack.ts.
  */
-import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -14,6 +14,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DEFAULT_LIFETIMES } from '../lambda/config.js';
 import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/domain/endpoints.js';
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../lambda/domain/redirect-uri-policy.js';
 import { CLIENTS_TABLE_KEY } from '../lambda/store/dynamodb-client-store.js';
@@ -22,6 +23,7 @@ import type { GatewaySettings } from './function-environment.js';
 import { GatewayMonitoring, type MonitoringProps } from './monitoring.js';
 import { RouteTableApi, type ThrottleSettings } from './route-table-api.js';
 import type { FunctionName, FunctionSpec } from './routes.js';
+import * as validate from './validation.js';
 import { GatewayWebAcl, type WebAclProps } from './web-acl.js';
 
 export type { ThrottleSettings };
@@ -62,7 +64,12 @@ export interface OAuthGatewayProps {
    * public app client (PKCE, no secret) and a hosted sign-in domain.
    */
   readonly upstream?: UpstreamProviderProps;
-  /** Domain prefix of the Cognito sign-in pages (when no upstream is given). Default: `<stack>-<account>`. */
+  /**
+   * Domain prefix of the Cognito sign-in pages (when no upstream is given): 1-63 lowercase
+   * letters, digits and hyphens, without `aws`, `amazon` or `cognito`. It cannot change on an
+   * existing stack without replacing the domain. Default: the stack name, sanitized, and eight
+   * hex digits unique to the CloudFormation stack (see defaultCognitoDomainPrefix).
+   */
   readonly cognitoDomainPrefix?: string;
   /**
    * Asymmetric ECC_NIST_P256 SIGN_VERIFY KMS keys; the first signs, all are published in the
@@ -144,6 +151,7 @@ export class OAuthGateway extends Construct {
 
   constructor(scope: Construct, id: string, props: OAuthGatewayProps = {}) {
     super(scope, id);
+    validateProps(props);
 
     this.table = new dynamodb.TableV2(this, 'ClientsTable', {
       partitionKey: { name: CLIENTS_TABLE_KEY, type: dynamodb.AttributeType.STRING },
@@ -328,7 +336,7 @@ export class OAuthGateway extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     userPool.addDomain('SignInDomain', {
-      cognitoDomain: { domainPrefix: domainPrefix ?? `${stack.stackName.toLowerCase()}-${stack.account}` },
+      cognitoDomain: { domainPrefix: domainPrefix ?? defaultCognitoDomainPrefix(stack) },
     });
     const client = userPool.addClient('GatewayClient', {
       // Public client with PKCE: no secret to store, and no custom resource to read one.
@@ -344,4 +352,58 @@ export class OAuthGateway extends Construct {
     (this as { userPool?: cognito.UserPool }).userPool = userPool;
     return { issuer: userPool.userPoolProviderUrl, clientId: client.userPoolClientId, scope: 'openid email' };
   }
+}
+
+/** Refuses, at synth, settings CloudFormation or the services would refuse at deploy time. */
+function validateProps(props: OAuthGatewayProps): void {
+  if (props.cognitoDomainPrefix !== undefined)
+    validate.cognitoDomainPrefix('cognitoDomainPrefix', props.cognitoDomainPrefix);
+  if (props.stageName !== undefined) validate.stageName('stageName', props.stageName);
+  if (props.publicEndpointThrottle) validate.throttle('publicEndpointThrottle', props.publicEndpointThrottle);
+  if (props.logRetention !== undefined) validate.logRetention('logRetention', props.logRetention);
+  if (props.clientIdleExpiryDays !== undefined)
+    validate.positiveInteger('clientIdleExpiryDays', props.clientIdleExpiryDays);
+  if (props.customDomain) validate.domainName('customDomain.domainName', props.customDomain.domainName);
+  validate.lifetimes(
+    {
+      accessToken: props.accessTokenLifetime,
+      refreshTokenIdle: props.refreshTokenIdleLifetime,
+      refreshTokenAbsolute: props.refreshTokenAbsoluteLifetime,
+    },
+    DEFAULT_LIFETIMES,
+  );
+}
+
+/** Cognito prefixes hold at most 63 characters: the name part leaves room for `-` and 8 hex digits. */
+const PREFIX_NAME_LENGTH = 63 - 9;
+
+/** The stack name as a Cognito prefix: lowercase, `[a-z0-9-]`, no reserved word, no edge hyphen. */
+export function cognitoPrefixName(stackName: string): string {
+  let name = Token.isUnresolved(stackName) ? '' : stackName.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  // Removing one word can join two halves into another ("aawsws"), so repeat until nothing changes.
+  for (let previous = ''; previous !== name; ) {
+    previous = name;
+    for (const word of validate.COGNITO_RESERVED_WORDS) name = name.replaceAll(word, '');
+  }
+  name = name.replace(/-+/g, '-').replace(/^-/, '').slice(0, PREFIX_NAME_LENGTH).replace(/-$/, '');
+  return name === '' ? 'mcp-gateway' : name;
+}
+
+/**
+ * The default Cognito domain prefix: the sanitized stack name and the first 8 hex digits of
+ * the UUID at the end of the stack's CloudFormation id (`arn:...:stack/<name>/<uuid>`).
+ * The prefix is public (it is the sign-in URL) and global per region across all accounts, so
+ * it must be unique without naming the account. A synth-time hash of the stack name and
+ * construct path would be the same for everyone who deploys this project under the default
+ * stack name, and the second deployment in a region would find the prefix taken; the account
+ * id (the old default) is unique but leaks. The stack's UUID is random per stack, resolved by
+ * CloudFormation, stable across updates, and says nothing about the account. Hex digits hold
+ * no reserved word, and the hyphen keeps the two parts from forming one.
+ */
+export function defaultCognitoDomainPrefix(stack: Stack): string {
+  const name = cognitoPrefixName(stack.stackName);
+  // What the token resolves to has this shape: check the concrete part against the rule now.
+  validate.cognitoDomainPrefix('the default cognitoDomainPrefix', `${name}-00000000`);
+  const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
+  return `${name}-${Fn.select(0, Fn.split('-', stackUuid))}`;
 }

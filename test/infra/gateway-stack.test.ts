@@ -4,17 +4,21 @@
  * bundling (context aws:cdk:bundling-stacks = []) to stay fast; one test bundles for real.
  */
 import { readFileSync } from 'node:fs';
-import { App, FeatureFlags, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, FeatureFlags, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { appConfig } from '../../lib/app-config.js';
 import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from '../../lib/gateway-responses.js';
 import { GatewayStack, type GatewayStackProps } from '../../lib/gateway-stack.js';
+import { McpResourceServer, type McpResourceServerProps } from '../../lib/mcp-resource-server.js';
 import { ACKNOWLEDGED_FINDINGS } from '../../lib/nag-suppressions.js';
-import { OAuthGateway } from '../../lib/oauth-gateway.js';
+import { cognitoPrefixName, OAuthGateway, type OAuthGatewayProps } from '../../lib/oauth-gateway.js';
 import { corsPaths, FUNCTIONS, type FunctionSpec, routesOf } from '../../lib/routes.js';
+import * as validate from '../../lib/validation.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
 
@@ -290,8 +294,23 @@ describe('configuration', () => {
   it('lets environment variables override context, and refuses nonsense', () => {
     const app = newApp(false, { throttleRateLimit: '2' });
     expect(appConfig(app.node, { GATEWAY_THROTTLE_RATE_LIMIT: '9' }).gateway.publicEndpointThrottle?.rateLimit).toBe(9);
-    expect(() => appConfig(app.node, { GATEWAY_THROTTLE_RATE_LIMIT: '-1' })).toThrow(/positive number/);
-    expect(() => appConfig(app.node, { GATEWAY_LOG_RETENTION_DAYS: '8' })).toThrow(/retention period/);
+    expect(() => appConfig(app.node, { GATEWAY_THROTTLE_RATE_LIMIT: 'fast' })).toThrow(
+      /throttleRateLimit must be a number/,
+    );
+    expect(() => appConfig(app.node, { GATEWAY_LOG_RETENTION_DAYS: '8' })).toThrow(
+      /logRetentionDays .*retention period/,
+    );
+    expect(() => appConfig(app.node, { GATEWAY_ACCESS_TOKEN_SECONDS: '-1' })).toThrow(/accessTokenSeconds/);
+    const negative = appConfig(newApp().node, { GATEWAY_THROTTLE_RATE_LIMIT: '-1' }).gateway;
+    expect(() => synthStack({ gateway: negative })).toThrow(/publicEndpointThrottle\.rateLimit .*>= 0, not -1/);
+  });
+
+  it('refuses a Cognito domain prefix or custom domain name from context that AWS would refuse', () => {
+    const config = (context: Record<string, unknown>) => () => appConfig(newApp(false, context).node, {});
+    expect(config({ cognitoDomainPrefix: 'My_Gateway' })).toThrow(/cognitoDomainPrefix must be 1-63 lowercase/);
+    expect(config({ cognitoDomainPrefix: 'my-cognito' })).toThrow(/cognitoDomainPrefix must not contain "cognito"/);
+    expect(config({ cognitoDomainPrefix: 'sign-in' })).not.toThrow();
+    expect(config({ customDomainName: 'Auth.Example.com', certificateArn: 'arn' })).toThrow(/customDomainName/);
   });
 });
 
@@ -612,6 +631,184 @@ describe('hardening options', () => {
     new GatewayStack(nagApp, 'HardenedGateway', { gateway: appConfig(nagApp.node, {}).gateway });
     Validations.of(nagApp).addPlugins(new AwsSolutionsChecks(nagApp));
     expect(() => nagApp.synth()).not.toThrow();
+  });
+});
+
+describe('settings refused at synth, naming the setting', () => {
+  const gatewayWith = (gateway: OAuthGatewayProps) => () => synthStack({ gateway, sampleMcpServer: false });
+  const mcpWith = (props: Omit<McpResourceServerProps, 'gateway'>) => () => {
+    const stack = new Stack(newApp(), 'Resource');
+    new McpResourceServer(stack, 'McpServer', { gateway: new OAuthGateway(stack, 'Gateway'), ...props });
+  };
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    [
+      'an uppercase Cognito prefix',
+      gatewayWith({ cognitoDomainPrefix: 'My-Gateway' }),
+      /cognitoDomainPrefix must be 1-63 lowercase/,
+    ],
+    [
+      'a Cognito prefix starting with a hyphen',
+      gatewayWith({ cognitoDomainPrefix: '-gateway' }),
+      /cognitoDomainPrefix/,
+    ],
+    ['a Cognito prefix ending with a hyphen', gatewayWith({ cognitoDomainPrefix: 'gateway-' }), /cognitoDomainPrefix/],
+    ['a 64-character Cognito prefix', gatewayWith({ cognitoDomainPrefix: 'a'.repeat(64) }), /cognitoDomainPrefix/],
+    ['an empty Cognito prefix', gatewayWith({ cognitoDomainPrefix: '' }), /cognitoDomainPrefix/],
+    ['a Cognito prefix with "aws"', gatewayWith({ cognitoDomainPrefix: 'my-aws-login' }), /must not contain "aws"/],
+    ['a Cognito prefix with "amazon"', gatewayWith({ cognitoDomainPrefix: 'amazonian' }), /must not contain "amazon"/],
+    ['a Cognito prefix with "cognito"', gatewayWith({ cognitoDomainPrefix: 'cognito1' }), /must not contain "cognito"/],
+    ['a stage name with a space', gatewayWith({ stageName: 'v 1' }), /stageName must be 1-128 letters/],
+    ['a 129-character stage name', gatewayWith({ stageName: 'v'.repeat(129) }), /stageName/],
+    [
+      'a negative throttle rate',
+      gatewayWith({ publicEndpointThrottle: { rateLimit: -1, burstLimit: 10 } }),
+      /publicEndpointThrottle\.rateLimit .*>= 0/,
+    ],
+    [
+      'a fractional burst',
+      gatewayWith({ publicEndpointThrottle: { rateLimit: 5, burstLimit: 1.5 } }),
+      /publicEndpointThrottle\.burstLimit must be a whole number/,
+    ],
+    [
+      'a log retention CloudWatch lacks',
+      gatewayWith({ logRetention: 8 as logs.RetentionDays }),
+      /logRetention must be/,
+    ],
+    ['no idle days', gatewayWith({ clientIdleExpiryDays: 0 }), /clientIdleExpiryDays must be a whole number from 1/],
+    ['fractional idle days', gatewayWith({ clientIdleExpiryDays: 1.5 }), /clientIdleExpiryDays/],
+    [
+      'a zero access-token lifetime',
+      gatewayWith({ accessTokenLifetime: Duration.seconds(0) }),
+      /accessTokenLifetime must be a positive/,
+    ],
+    [
+      'a fractional lifetime',
+      gatewayWith({ accessTokenLifetime: Duration.millis(1500) }),
+      /accessTokenLifetime must be a positive whole number of seconds/,
+    ],
+    [
+      'an access token outliving the refresh idle window',
+      gatewayWith({ accessTokenLifetime: Duration.days(31) }),
+      /accessTokenLifetime .* must not exceed refreshTokenIdleLifetime/,
+    ],
+    [
+      'an idle window longer than the absolute lifetime',
+      gatewayWith({ refreshTokenIdleLifetime: Duration.days(91) }),
+      /refreshTokenIdleLifetime .* must not exceed refreshTokenAbsoluteLifetime/,
+    ],
+    ['a negative MCP throttle', mcpWith({ throttle: { rateLimit: -1, burstLimit: 1 } }), /throttle\.rateLimit/],
+    ['an MCP stage name with a slash', mcpWith({ stageName: 'v1/mcp' }), /stageName must be/],
+    [
+      'an MCP log retention CloudWatch lacks',
+      mcpWith({ logRetention: 2 as logs.RetentionDays }),
+      /logRetention must be/,
+    ],
+  ];
+  it.each(cases)('refuses %s', (_name, build, message) => {
+    expect(build).toThrow(message);
+  });
+
+  it.each([
+    ['Auth.Example.com', /customDomain\.domainName must be a lowercase DNS name/],
+    ['localhost', /customDomain\.domainName/],
+    ['auth..example.com', /customDomain\.domainName/],
+    ['-auth.example.com', /customDomain\.domainName/],
+    ['https://auth.example.com', /customDomain\.domainName/],
+  ])('refuses the custom domain name %s', (domainName, message) => {
+    expect(() =>
+      synthStack({
+        customDomain: { domainName, certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc' },
+      }),
+    ).toThrow(message);
+  });
+
+  it('accepts the limits themselves, and tokens it cannot see yet', () => {
+    expect(gatewayWith({ cognitoDomainPrefix: 'a'.repeat(63), webAcl: { registrationRateLimit: 10 } })).not.toThrow();
+    expect(gatewayWith({ publicEndpointThrottle: { rateLimit: 0, burstLimit: 0 }, stageName: 'A_b-9' })).not.toThrow();
+    expect(
+      gatewayWith({ webAcl: { registrationRateLimit: 2_000_000_000 }, monitoring: { serverErrorRate: 1 } }),
+    ).not.toThrow();
+    expect(
+      gatewayWith({
+        accessTokenLifetime: Duration.days(1),
+        refreshTokenIdleLifetime: Duration.days(1),
+        refreshTokenAbsoluteLifetime: Duration.days(1),
+      }),
+    ).not.toThrow();
+    expect(gatewayWith({ cognitoDomainPrefix: Lazy.string({ produce: () => 'Not-Checked' }) })).not.toThrow();
+  });
+});
+
+describe('Cognito domain prefix by default', () => {
+  it('is the stack name and the stack UUID from CloudFormation, never the account id', () => {
+    const { template } = synthStack({}, newApp());
+    const domains = Object.values(template.findResources('AWS::Cognito::UserPoolDomain') as Resources);
+    expect(domains).toHaveLength(1);
+    const domain = JSON.stringify(domains[0].Properties.Domain);
+    expect(domain).not.toContain('AWS::AccountId');
+    expect(domains[0].Properties.Domain).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'testgateway-',
+          {
+            'Fn::Select': [
+              0,
+              { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] },
+            ],
+          },
+        ],
+      ],
+    });
+  });
+
+  it.each([
+    ['McpOAuthGateway', 'mcpoauthgateway'],
+    ['AwsMcpGateway', 'mcpgateway'],
+    ['Amazon-Cognito-Stack', 'stack'],
+    ['my_stack.v2', 'my-stack-v2'],
+    ['aawsws', 'mcp-gateway'],
+    ['--Gateway--', 'gateway'],
+    ['x'.repeat(100), 'x'.repeat(54)],
+  ])('turns the stack name %s into %s', (stackName, expected) => {
+    expect(cognitoPrefixName(stackName)).toBe(expected);
+  });
+
+  it('always yields a prefix Cognito accepts, whatever the stack name', () => {
+    fc.assert(
+      fc.property(
+        // Fragments that form reserved words, and characters Cognito refuses, in any order and length.
+        fc
+          .array(
+            fc.constantFrom(
+              'aws',
+              'AWS',
+              'Amazon',
+              'cognito',
+              'a',
+              'ws',
+              'amaz',
+              'on',
+              '-',
+              '_',
+              '.',
+              ' ',
+              'long-name',
+            ),
+            {
+              maxLength: 40,
+            },
+          )
+          .map((parts) => parts.join('')),
+        (stackName) => {
+          // The UUID part is 8 hex digits; any stands in for it.
+          expect(() =>
+            validate.cognitoDomainPrefix('prefix', `${cognitoPrefixName(stackName)}-0a1b2c3d`),
+          ).not.toThrow();
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
