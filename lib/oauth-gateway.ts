@@ -268,8 +268,8 @@ export class OAuthGateway extends Construct {
     this.methods = this.routes.methods;
 
     if (props.webAcl) {
-      this.webAcl = new GatewayWebAcl(this, 'WebAcl', this.api.deploymentStage, props.webAcl);
-      this.routes.hasWebAcl = true;
+      this.webAcl = new GatewayWebAcl(this, 'WebAcl', props.webAcl);
+      this.webAcl.protect(this.routes);
     }
     if (props.monitoring) {
       const functions = Object.values(this.functions).filter((fn): fn is NodejsFunction => fn !== undefined);

@@ -696,6 +696,21 @@ describe('settings refused at synth, naming the setting', () => {
       gatewayWith({ refreshTokenIdleLifetime: Duration.days(91) }),
       /refreshTokenIdleLifetime .* must not exceed refreshTokenAbsoluteLifetime/,
     ],
+    [
+      'a WAF rate limit under 10',
+      gatewayWith({ webAcl: { registrationRateLimit: 9 } }),
+      /webAcl\.registrationRateLimit must be a whole number from 10 to 2000000000/,
+    ],
+    [
+      'a fractional WAF rate limit',
+      gatewayWith({ webAcl: { registrationRateLimit: 10.5 } }),
+      /webAcl\.registrationRateLimit/,
+    ],
+    [
+      'a WAF rate limit over 2e9',
+      gatewayWith({ webAcl: { registrationRateLimit: 2_000_000_001 } }),
+      /webAcl\.registrationRateLimit/,
+    ],
     ['a negative MCP throttle', mcpWith({ throttle: { rateLimit: -1, burstLimit: 1 } }), /throttle\.rateLimit/],
     ['an MCP stage name with a slash', mcpWith({ stageName: 'v1/mcp' }), /stageName must be/],
     [
@@ -809,6 +824,94 @@ describe('Cognito domain prefix by default', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('WAF managed rules and OAuth traffic', () => {
+  const { template } = synthStack({ gateway: { webAcl: {} } });
+  const rules = () =>
+    Object.values(template.findResources('AWS::WAFv2::WebACL') as Resources)[0].Properties.Rules as Array<{
+      Name: string;
+      Action?: Record<string, unknown>;
+      OverrideAction?: Record<string, unknown>;
+      Statement: Record<string, any>;
+    }>;
+  const group = (name: string) => {
+    const rule = rules().find((candidate) => candidate.Statement.ManagedRuleGroupStatement?.Name === name);
+    expect(rule, name).toBeDefined();
+    return rule as NonNullable<typeof rule>;
+  };
+  const counted = (name: string) =>
+    (
+      (group(name).Statement.ManagedRuleGroupStatement.RuleActionOverrides ?? []) as Array<{
+        Name: string;
+        ActionToUse: Record<string, unknown>;
+      }>
+    )
+      .filter((override) => 'Count' in override.ActionToUse)
+      .map((override) => override.Name);
+
+  // The rules that block loopback redirect URIs, /authorize query strings and MCP messages.
+  it.each([
+    'SizeRestrictions_BODY',
+    'SizeRestrictions_QUERYSTRING',
+    'EC2MetaDataSSRF_BODY',
+    'EC2MetaDataSSRF_QUERYARGUMENTS',
+    'GenericLFI_BODY',
+    'GenericLFI_QUERYARGUMENTS',
+    'GenericRFI_BODY',
+    'GenericRFI_QUERYARGUMENTS',
+  ])('only counts %s of the common rule set', (rule) => {
+    expect(counted('AWSManagedRulesCommonRuleSet')).toContain(rule);
+    expect(group('AWSManagedRulesCommonRuleSet').OverrideAction).toEqual({ None: {} });
+  });
+
+  it.each(['AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList'])(
+    'keeps %s blocking in full: none of its rules inspects redirect URIs',
+    (name) => {
+      expect(group(name).OverrideAction).toEqual({ None: {} });
+      expect(group(name).Statement.ManagedRuleGroupStatement.RuleActionOverrides).toBeUndefined();
+    },
+  );
+
+  it('puts its own limits in place of the counted ones', () => {
+    const byName = Object.fromEntries(rules().map((rule) => [rule.Name, rule]));
+    expect(byName.BodySizeLimit.Action).toEqual({ Block: {} });
+    const [size, notMcp] = byName.BodySizeLimit.Statement.AndStatement.Statements;
+    expect(size).toEqual({
+      SizeConstraintStatement: {
+        FieldToMatch: { Body: { OversizeHandling: 'MATCH' } },
+        ComparisonOperator: 'GT',
+        Size: 16 * 1024,
+        TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+      },
+    });
+    expect(notMcp.NotStatement.Statement.ByteMatchStatement).toMatchObject({
+      FieldToMatch: { UriPath: {} },
+      SearchString: '/mcp',
+      PositionalConstraint: 'ENDS_WITH',
+    });
+    expect(byName.QueryStringSizeLimit).toMatchObject({
+      Action: { Block: {} },
+      Statement: {
+        SizeConstraintStatement: { FieldToMatch: { QueryString: {} }, ComparisonOperator: 'GT', Size: 8 * 1024 },
+      },
+    });
+    expect(byName.InstanceMetadataAddress.Action).toEqual({ Block: {} });
+    const searched = (
+      byName.InstanceMetadataAddress.Statement.OrStatement.Statements as Array<{
+        ByteMatchStatement: { FieldToMatch: Record<string, unknown>; SearchString: string };
+      }>
+    ).map(({ ByteMatchStatement: match }) => `${Object.keys(match.FieldToMatch)[0]} ${match.SearchString}`);
+    expect(searched.sort()).toEqual([
+      'Body 169.254.169.254',
+      'Body fd00:ec2::254',
+      'QueryString 169.254.169.254',
+      'QueryString fd00:ec2::254',
+    ]);
+    // Own rules run before the managed groups, with distinct priorities.
+    const priorities = rules().map((rule) => (rule as unknown as { Priority: number }).Priority);
+    expect(new Set(priorities).size).toBe(priorities.length);
   });
 });
 
