@@ -3,7 +3,13 @@
  * access tokens, with its RFC 9728 protected resource metadata. It is a REST API of its own:
  * gateway responses belong to a whole API, and its 401 (a Bearer challenge naming the metadata)
  * cannot share one with the /authorize refusal.
+ *
+ * It is served on its own execute-api endpoint, also when the gateway has a custom domain: the
+ * resource URL (the tokens' audience) is that endpoint's /mcp, and that endpoint stays on.
+ * The gateway's web ACL and monitoring, when it has them, cover this API too.
  */
+
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/domain/endpoints.js';
@@ -18,7 +24,7 @@ export interface McpResourceServerProps {
   readonly stageName?: string;
   /** Default: the gateway's (one month). */
   readonly logRetention?: logs.RetentionDays;
-  /** Default: 50 requests/s, burst 100 on every MCP method. */
+  /** Stage-wide default throttling of every method of this API. Default: 50 requests/s, burst 100. */
   readonly throttle?: ThrottleSettings;
   /** resource_name in the metadata document. */
   readonly resourceName?: string;
@@ -45,8 +51,9 @@ export class McpResourceServer extends Construct {
       description: 'MCP server protected by the mcp-oauth-gateway access tokens',
       stageName: props.stageName ?? 'v1',
       logRetention: props.logRetention ?? gateway.logRetention,
-      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
-      // One account-level logging role per region: the gateway's API creates it.
+      // No route of this API is marked `throttled`: the throttle is the stage's default.
+      stageThrottle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      // One account-level logging role per region: the gateway's API creates it, if anyone does.
       cloudWatchRole: false,
       sourceMaps: props.sourceMaps ?? true,
       tracing: props.tracing ?? gateway.tracing,
@@ -71,5 +78,15 @@ export class McpResourceServer extends Construct {
       // The resource's functions touch no table, key or secret: tokens are checked against the JWKS.
       grantAccess: () => undefined,
     });
+    gateway.webAcl?.protect(this.routes);
+    if (gateway.monitoring) {
+      const functions = Object.values(this.routes.functions).filter((fn): fn is NodejsFunction => fn !== undefined);
+      const authorizer = this.routes.functions.tokenAuthorizer;
+      gateway.monitoring.monitor({
+        apis: [this.routes.restApi],
+        authorizers: authorizer ? [authorizer] : [],
+        functions,
+      });
+    }
   }
 }

@@ -12,13 +12,14 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/config.js';
+import * as validate from './validation.js';
 
 export interface MonitoringProps {
   /** Where alarms notify; without it they still show in CloudWatch. */
   readonly alarmTopic?: sns.ITopic;
   /** Default: true. */
   readonly dashboard?: boolean;
-  /** 5xx responses as a share of requests, over 5 minutes, that raise the alarm. Default: 0.01 (1%). */
+  /** 5xx responses as a share of requests, over 5 minutes, that raise the alarm (more than 0, at most 1). Default: 0.01 (1%). */
   readonly serverErrorRate?: number;
 }
 
@@ -53,55 +54,14 @@ function serviceMetric(metricName: string, dimensions?: Record<string, string>):
 export class GatewayMonitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard?: cloudwatch.Dashboard;
+  private readonly props: MonitoringProps;
+  /** Alarms of each kind so far: ids stay `ServerErrorRate0`, `ServerErrorRate1`, ... across calls. */
+  private readonly counts: Record<string, number> = {};
 
   constructor(scope: Construct, id: string, resources: MonitoredResources, props: MonitoringProps = {}) {
     super(scope, id);
-    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const created = new cloudwatch.Alarm(this, name, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      if (props.alarmTopic) created.addAlarmAction(new actions.SnsAction(props.alarmTopic));
-      this.alarms.push(created);
-    };
-
-    resources.apis.forEach((api, index) => {
-      const rate = new cloudwatch.MathExpression({
-        expression: 'IF(requests > 0, errors / requests, 0)',
-        usingMetrics: {
-          errors: api.metricServerError({ period: PERIOD, statistic: 'Sum' }),
-          requests: api.metricCount({ period: PERIOD, statistic: 'Sum' }),
-        },
-        period: PERIOD,
-      });
-      alarm(`ServerErrorRate${index}`, rate, props.serverErrorRate ?? 0.01, `5xx share of ${api.restApiName} requests`);
-    });
-    resources.authorizers.forEach((fn, index) => {
-      alarm(
-        `AuthorizerErrors${index}`,
-        fn.metricErrors({ period: PERIOD }),
-        1,
-        'A Lambda authorizer failed (requests fail closed)',
-      );
-    });
-    resources.functions.forEach((fn, index) => {
-      alarm(`Throttles${index}`, fn.metricThrottles({ period: PERIOD }), 1, 'A gateway function was throttled');
-    });
-    resources.tables.forEach((table, index) => {
-      const throttled = new cloudwatch.MathExpression({
-        expression: 'reads + writes',
-        usingMetrics: {
-          reads: table.metric('ReadThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
-          writes: table.metric('WriteThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
-        },
-        period: PERIOD,
-      });
-      alarm(`TableThrottling${index}`, throttled, 1, 'DynamoDB throttled the gateway (requests retried, then 503)');
-    });
+    if (props.serverErrorRate !== undefined) validate.fraction('monitoring.serverErrorRate', props.serverErrorRate);
+    this.props = props;
 
     if (props.dashboard ?? true) {
       this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -124,22 +84,78 @@ export class GatewayMonitoring extends Construct {
               ],
             }),
           ],
-          [
-            ...resources.apis.map(
-              (api) =>
-                new cloudwatch.GraphWidget({
-                  title: `${api.restApiName}: requests, 4xx, 5xx`,
-                  left: [
-                    api.metricCount({ period: PERIOD }),
-                    api.metricClientError({ period: PERIOD }),
-                    api.metricServerError({ period: PERIOD }),
-                  ],
-                }),
-            ),
-            new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms }),
-          ],
+          // Reads this.alarms when the dashboard is rendered, so alarms added later are listed too.
+          [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms })],
         ],
       });
     }
+    this.monitor(resources);
+  }
+
+  /** Alarms (and dashboard graphs) for more resources, such as a resource server's API and authorizer. */
+  monitor(resources: Partial<MonitoredResources>): void {
+    for (const api of resources.apis ?? []) {
+      const rate = new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, errors / requests, 0)',
+        usingMetrics: {
+          errors: api.metricServerError({ period: PERIOD, statistic: 'Sum' }),
+          requests: api.metricCount({ period: PERIOD, statistic: 'Sum' }),
+        },
+        period: PERIOD,
+      });
+      this.alarm(
+        'ServerErrorRate',
+        rate,
+        this.props.serverErrorRate ?? 0.01,
+        `5xx share of ${api.restApiName} requests`,
+      );
+      this.dashboard?.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `${api.restApiName}: requests, 4xx, 5xx`,
+          left: [
+            api.metricCount({ period: PERIOD }),
+            api.metricClientError({ period: PERIOD }),
+            api.metricServerError({ period: PERIOD }),
+          ],
+        }),
+      );
+    }
+    for (const fn of resources.authorizers ?? []) {
+      this.alarm(
+        'AuthorizerErrors',
+        fn.metricErrors({ period: PERIOD }),
+        1,
+        'A Lambda authorizer failed (requests fail closed)',
+      );
+    }
+    for (const fn of resources.functions ?? []) {
+      this.alarm('Throttles', fn.metricThrottles({ period: PERIOD }), 1, 'A gateway function was throttled');
+    }
+    for (const table of resources.tables ?? []) {
+      const throttled = new cloudwatch.MathExpression({
+        expression: 'reads + writes',
+        usingMetrics: {
+          reads: table.metric('ReadThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
+          writes: table.metric('WriteThrottleEvents', { period: PERIOD, statistic: 'Sum' }),
+        },
+        period: PERIOD,
+      });
+      this.alarm('TableThrottling', throttled, 1, 'DynamoDB throttled the gateway (requests retried, then 503)');
+    }
+  }
+
+  private alarm(kind: string, metric: cloudwatch.IMetric, threshold: number, description: string): void {
+    const index = this.counts[kind] ?? 0;
+    this.counts[kind] = index + 1;
+    const created = new cloudwatch.Alarm(this, `${kind}${index}`, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    if (this.props.alarmTopic) created.addAlarmAction(new actions.SnsAction(this.props.alarmTopic));
+    this.alarms.push(created);
   }
 }

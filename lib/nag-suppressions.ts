@@ -47,7 +47,7 @@ export const API_FINDINGS: readonly Acknowledgement<RouteTableApi>[] = [
     reason:
       'AWS documents this managed policy for the account-level role API Gateway uses to write access logs; the ' +
       'functions have their own least-privilege roles.',
-    on: (api) => [api.restApi],
+    on: (api) => (api.cloudWatchRole ? [api.restApi] : []),
   },
   {
     id: 'AwsSolutions-IAM5[Resource::*]',

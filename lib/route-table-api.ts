@@ -41,8 +41,10 @@ export interface RouteTableApiProps {
   readonly description: string;
   readonly stageName: string;
   readonly logRetention: logs.RetentionDays;
-  /** Method throttling on the routes the table marks `throttled`. */
-  readonly throttle: ThrottleSettings;
+  /** Method throttling on the routes the table marks `throttled`. Default: none of their own. */
+  readonly throttle?: ThrottleSettings;
+  /** Default throttling of every method of the stage (routes with their own keep theirs). Default: the account's. */
+  readonly stageThrottle?: ThrottleSettings;
   /** Create the account-level role API Gateway writes access logs with (one per account and region). */
   readonly cloudWatchRole: boolean;
   readonly disableExecuteApiEndpoint?: boolean;
@@ -63,6 +65,8 @@ export class RouteTableApi extends Construct {
   readonly restApi: apigw.RestApi;
   readonly apiName: ApiName;
   readonly tracing: boolean;
+  /** Whether this API created the account-level CloudWatch role (and AWS::ApiGateway::Account). */
+  readonly cloudWatchRole: boolean;
   /** Set by whoever associates a WAF web ACL with this API's stage. */
   hasWebAcl = false;
   /** The stage's URL without a trailing slash, built without referring to the Stage resource. */
@@ -81,6 +85,8 @@ export class RouteTableApi extends Construct {
     super(scope, id);
     this.apiName = props.api;
     this.tracing = props.tracing ?? false;
+    this.cloudWatchRole = props.cloudWatchRole;
+    const { throttle, stageThrottle } = props;
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention });
     this.restApi = new apigw.RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-${props.api}`,
@@ -98,14 +104,19 @@ export class RouteTableApi extends Construct {
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: props.tracing ?? false,
-        methodOptions: Object.fromEntries(
-          routesOf(props.api)
-            .filter((route) => route.throttled)
-            .map((route) => [
-              `${route.path}/${route.method}`,
-              { throttlingRateLimit: props.throttle.rateLimit, throttlingBurstLimit: props.throttle.burstLimit },
-            ]),
-        ),
+        ...(stageThrottle
+          ? { throttlingRateLimit: stageThrottle.rateLimit, throttlingBurstLimit: stageThrottle.burstLimit }
+          : {}),
+        methodOptions: throttle
+          ? Object.fromEntries(
+              routesOf(props.api)
+                .filter((route) => route.throttled)
+                .map((route) => [
+                  `${route.path}/${route.method}`,
+                  { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit },
+                ]),
+            )
+          : {},
       },
     });
     const stack = Stack.of(this);

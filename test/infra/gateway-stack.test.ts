@@ -15,7 +15,7 @@ import { appConfig } from '../../lib/app-config.js';
 import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from '../../lib/gateway-responses.js';
 import { GatewayStack, type GatewayStackProps } from '../../lib/gateway-stack.js';
 import { McpResourceServer, type McpResourceServerProps } from '../../lib/mcp-resource-server.js';
-import { ACKNOWLEDGED_FINDINGS } from '../../lib/nag-suppressions.js';
+import { ACKNOWLEDGED_FINDINGS, API_FINDINGS } from '../../lib/nag-suppressions.js';
 import { cognitoPrefixName, OAuthGateway, type OAuthGatewayProps } from '../../lib/oauth-gateway.js';
 import { corsPaths, FUNCTIONS, type FunctionSpec, routesOf } from '../../lib/routes.js';
 import * as validate from '../../lib/validation.js';
@@ -326,7 +326,12 @@ describe('cdk-nag AwsSolutions', () => {
     const app = newApp();
     const stack = new Stack(app, 'Unacknowledged');
     // Every option that brings a finding of its own is on, so every acknowledgement is exercised.
-    new OAuthGateway(stack, 'Gateway', { tracing: true, requireInitialAccessToken: true });
+    const gateway = new OAuthGateway(stack, 'Gateway', {
+      tracing: true,
+      requireInitialAccessToken: true,
+      apiGatewayCloudWatchRole: true,
+    });
+    const mcp = new McpResourceServer(stack, 'McpServer', { gateway });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     let message = '';
     try {
@@ -337,11 +342,27 @@ describe('cdk-nag AwsSolutions', () => {
     const reportPath = /found in: (\S+)/.exec(message)?.[1];
     expect(reportPath, message).toBeDefined();
     const report = JSON.parse(readFileSync(reportPath as string, 'utf8')) as {
-      pluginReports: Array<{ violations: Array<{ ruleName: string }> }>;
+      pluginReports: Array<{
+        violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }>;
+      }>;
     };
-    const found = new Set(report.pluginReports.flatMap((plugin) => plugin.violations.map((v) => v.ruleName)));
+    const violations = report.pluginReports.flatMap((plugin) => plugin.violations);
+    const found = new Set(violations.map((v) => v.ruleName));
     // Every acknowledgement is needed, and nothing else is reported.
     expect([...found].sort()).toEqual([...new Set(ACKNOWLEDGED_FINDINGS.map((finding) => finding.id))].sort());
+    // The MCP server's API is checked too, and what it reports is what the API acknowledgements cover there.
+    const onMcp = new Set(
+      violations
+        .filter((v) =>
+          v.violatingConstructs.some((construct) => construct.constructPath.startsWith('Unacknowledged/McpServer/')),
+        )
+        .map((v) => v.ruleName),
+    );
+    const acknowledgedOnMcp = new Set(
+      API_FINDINGS.filter((finding) => finding.on(mcp.routes).length > 0).map((finding) => finding.id),
+    );
+    expect([...onMcp].sort()).toEqual([...acknowledgedOnMcp].sort());
+    expect(onMcp).toContain('AwsSolutions-APIG3');
   });
 });
 
@@ -576,7 +597,14 @@ describe('hardening options', () => {
         }),
       ]),
     });
-    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    // One web ACL, associated with both stages: the gateway's and the MCP server's.
+    template.resourceCountIs('AWS::WAFv2::WebACL', 1);
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 2);
+    for (const api of ['^GatewayAuthorizationApi', '^McpServerApi']) {
+      template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+        ResourceArn: { 'Fn::Join': ['', Match.arrayWith([{ Ref: Match.stringLikeRegexp(api) }])] },
+      });
+    }
   });
 
   it('raises alarms on 5xx rate, authorizer errors, throttles and DynamoDB throttling, with a dashboard', () => {
@@ -711,6 +739,12 @@ describe('settings refused at synth, naming the setting', () => {
       gatewayWith({ webAcl: { registrationRateLimit: 2_000_000_001 } }),
       /webAcl\.registrationRateLimit/,
     ],
+    [
+      'a zero alarm rate',
+      gatewayWith({ monitoring: { serverErrorRate: 0 } }),
+      /monitoring\.serverErrorRate must be more than 0/,
+    ],
+    ['an alarm rate over 1', gatewayWith({ monitoring: { serverErrorRate: 1.5 } }), /monitoring\.serverErrorRate/],
     ['a negative MCP throttle', mcpWith({ throttle: { rateLimit: -1, burstLimit: 1 } }), /throttle\.rateLimit/],
     ['an MCP stage name with a slash', mcpWith({ stageName: 'v1/mcp' }), /stageName must be/],
     [
@@ -824,6 +858,45 @@ describe('Cognito domain prefix by default', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('the MCP server API protection', () => {
+  it('throttles every method of its stage', () => {
+    const { template } = synthStack();
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      RestApiId: { Ref: Match.stringLikeRegexp('^McpServerApi') },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+      ]),
+    });
+  });
+
+  it('throttles with the throttle it is given', () => {
+    const stack = new Stack(newApp(), 'Resource');
+    new McpResourceServer(stack, 'McpServer', {
+      gateway: new OAuthGateway(stack, 'Gateway'),
+      throttle: { rateLimit: 7, burstLimit: 3 },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Stage', {
+      RestApiId: { Ref: Match.stringLikeRegexp('^McpServerApi') },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 7, ThrottlingBurstLimit: 3 }),
+      ]),
+    });
+  });
+
+  it('is monitored with the gateway: its 5xx share and its token authorizer errors', () => {
+    const { template } = synthStack({ gateway: { monitoring: {} } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: '5xx share of TestGateway-resource requests',
+    });
+    const tokenAuthorizer = functionId(template, 'tokenAuthorizer');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'A Lambda authorizer failed (requests fail closed)',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: tokenAuthorizer } }],
+    });
   });
 });
 
