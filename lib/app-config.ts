@@ -78,7 +78,8 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
         burstLimit: numberSetting('throttleBurstLimit', get('throttleBurstLimit', 'GATEWAY_THROTTLE_BURST_LIMIT'), 10),
       },
       logRetention: retentionDays as logs.RetentionDays,
-      apiGatewayCloudWatchRole: get('apiGatewayCloudWatchRole', 'GATEWAY_API_GATEWAY_CLOUDWATCH_ROLE') !== 'false',
+      // Off unless asked for: the role is one setting per account and region (see OAuthGatewayProps).
+      apiGatewayCloudWatchRole: get('apiGatewayCloudWatchRole', 'GATEWAY_API_GATEWAY_CLOUDWATCH_ROLE') === 'true',
       sourceMaps: get('sourceMaps', 'GATEWAY_SOURCE_MAPS') !== 'false',
       ...(resources.length > 0 ? { protectedResources: resources } : {}),
       ...(scopes.length > 0 ? { scopes } : {}),

@@ -3,6 +3,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ENDPOINTS } from '../lambda/domain/endpoints.js';
 import { McpResourceServer } from './mcp-resource-server.js';
 import { acknowledgeApiFindings, acknowledgeNagFindings } from './nag-suppressions.js';
 import { OAuthGateway, type OAuthGatewayProps } from './oauth-gateway.js';
@@ -60,18 +61,20 @@ export class GatewayStack extends Stack {
         resourceName: 'Sample MCP server',
       });
       acknowledgeApiFindings(this.mcpServer.routes);
+      // The MCP server's own execute-api endpoint, which stays on with a custom domain on the gateway.
       new CfnOutput(this, 'McpServerUrl', {
         description: 'The sample MCP server: give this URL to an MCP client (custom connector, Claude Code, VS Code)',
         value: this.mcpServer.resourceUrl,
       });
     }
+    // From the issuer, not api.url: with a custom domain the execute-api endpoint is off.
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the gateway; clients register at <ApiUrl>register',
-      value: this.gateway.api.url,
+      value: `${this.gateway.issuer}/`,
     });
     new CfnOutput(this, 'RegistrationEndpoint', {
       description: 'RFC 7591 registration endpoint',
-      value: this.gateway.api.urlForPath('/register'),
+      value: `${this.gateway.issuer}${ENDPOINTS.registration}`,
     });
     if (this.gateway.domain) {
       new CfnOutput(this, 'CustomDomainTarget', {

@@ -55,6 +55,8 @@ export class McpResourceServer extends Construct {
       stageThrottle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
       // One account-level logging role per region: the gateway's API creates it, if anyone does.
       cloudWatchRole: false,
+      // Its own endpoint is the resource URL, custom domain on the gateway or not.
+      disableExecuteApiEndpoint: false,
       sourceMaps: props.sourceMaps ?? true,
       tracing: props.tracing ?? gateway.tracing,
     });

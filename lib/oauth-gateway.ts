@@ -44,9 +44,11 @@ export interface OAuthGatewayProps {
    */
   readonly authorizeIntegration?: apigw.Integration;
   /**
-   * Create the account-wide role API Gateway needs to write access logs. Turn off when the
-   * account already has one configured (it is a single setting per account and region).
-   * Default: true.
+   * Create the account-wide role API Gateway needs to write access logs, and point the
+   * account's API Gateway settings (AWS::ApiGateway::Account) at it. That is one setting per
+   * account and region: turn this on in exactly one stack there (or configure the role once
+   * outside CDK), or two stacks overwrite each other's setting and deleting one breaks the
+   * other's logging. Access logs need the setting to exist. Default: false.
    */
   readonly apiGatewayCloudWatchRole?: boolean;
   /** RFC 8707 resources tokens are issued for. Default: `<issuer>/mcp`. */
@@ -202,7 +204,7 @@ export class OAuthGateway extends Construct {
       stageName: props.stageName ?? 'v1',
       logRetention,
       throttle: props.publicEndpointThrottle ?? { rateLimit: 5, burstLimit: 10 },
-      cloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
+      cloudWatchRole: props.apiGatewayCloudWatchRole ?? false,
       disableExecuteApiEndpoint: props.customDomain !== undefined,
       sourceMaps: props.sourceMaps ?? true,
       tracing: props.tracing ?? false,

@@ -119,6 +119,8 @@ export class RouteTableApi extends Construct {
           : {},
       },
     });
+    // RestApi's own `Endpoint` output names the execute-api URL, which is off then: no output that lies.
+    if (props.disableExecuteApiEndpoint) this.restApi.node.tryRemoveChild('Endpoint');
     const stack = Stack.of(this);
     // The API id and the literal stage name: referring to the Stage itself would make every
     // function depend on the deployment that depends on them.

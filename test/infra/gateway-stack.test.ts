@@ -312,6 +312,13 @@ describe('configuration', () => {
     expect(config({ cognitoDomainPrefix: 'sign-in' })).not.toThrow();
     expect(config({ customDomainName: 'Auth.Example.com', certificateArn: 'arn' })).toThrow(/customDomainName/);
   });
+
+  it('leaves the account-level API Gateway logging role off unless context turns it on', () => {
+    expect(appConfig(newApp().node, {}).gateway.apiGatewayCloudWatchRole).toBe(false);
+    expect(
+      appConfig(newApp(false, { apiGatewayCloudWatchRole: 'true' }).node, {}).gateway.apiGatewayCloudWatchRole,
+    ).toBe(true);
+  });
 });
 
 describe('cdk-nag AwsSolutions', () => {
@@ -858,6 +865,66 @@ describe('Cognito domain prefix by default', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('outputs', () => {
+  const outputs = (template: Template) => template.toJSON().Outputs as Record<string, { Value: unknown }>;
+
+  it('are built from the issuer on the default endpoint', () => {
+    const { stack, template } = synthStack();
+    const issuer = JSON.stringify(stack.resolve(stack.gateway.issuer));
+    expect(JSON.stringify(outputs(template).ApiUrl.Value)).toBe(issuer.replace(/\/v1"\]\]\}$/, '/v1/"]]}'));
+    expect(JSON.stringify(outputs(template).RegistrationEndpoint.Value)).toBe(
+      issuer.replace(/\/v1"\]\]\}$/, '/v1/register"]]}'),
+    );
+  });
+
+  it('name the custom domain, not the disabled execute-api endpoint, and keep the MCP server on its own', () => {
+    const { template } = synthStack({
+      customDomain: {
+        domainName: 'auth.example.com',
+        certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+      },
+    });
+    const values = outputs(template);
+    expect(values.ApiUrl.Value).toBe('https://auth.example.com/');
+    expect(values.RegistrationEndpoint.Value).toBe('https://auth.example.com/register');
+    expect(values.Issuer.Value).toBe('https://auth.example.com');
+    // No output names the gateway's execute-api URL (RestApi's own Endpoint output included).
+    for (const [name, output] of Object.entries(values)) {
+      expect(JSON.stringify(output.Value), name).not.toMatch(/GatewayAuthorizationApi[0-9A-F]+"\},"\.execute-api/);
+    }
+    // The MCP server's API keeps its default endpoint, which is its resource URL.
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      Name: 'TestGateway-resource',
+      DisableExecuteApiEndpoint: false,
+    });
+    expect(JSON.stringify(values.McpServerUrl.Value)).toMatch(/McpServerApi[0-9A-F]+"\},"\.execute-api\..*\/v1\/mcp/);
+  });
+});
+
+describe('account-level API Gateway logging role', () => {
+  it('is owned by no stack by default, so two stacks in one region do not fight over it', () => {
+    const app = newApp();
+    const stacks = ['First', 'Second'].map((name) => new GatewayStack(app, name));
+    for (const stack of stacks) {
+      const name = stack.stackName;
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::ApiGateway::Account', 0);
+      expect(JSON.stringify(template.toJSON())).not.toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: `${name}-authorization` });
+    }
+  });
+
+  it('is created once, by the gateway, when asked for, and the MCP stage waits for it', () => {
+    const { template } = synthStack({ gateway: { apiGatewayCloudWatchRole: true } });
+    template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    const accountId = logicalIdOf(template, 'AWS::ApiGateway::Account');
+    const stages = template.findResources('AWS::ApiGateway::Stage', {
+      Properties: { RestApiId: { Ref: Match.stringLikeRegexp('^McpServerApi') } },
+    }) as Record<string, { DependsOn?: string[] }>;
+    expect(Object.values(stages)[0].DependsOn).toContain(accountId);
   });
 });
 
