@@ -310,10 +310,10 @@ export class OAuthGateway extends Construct {
     }
     if (spec.signingKey === 'sign') this.signingKeys[0].grant(fn, 'kms:Sign');
     if (spec.signingKey === 'publicKey') for (const key of this.signingKeys) key.grant(fn, 'kms:GetPublicKey');
-    if (spec.registration) this.initialAccessToken?.grantRead(fn);
+    if (spec.registration && this.initialAccessToken) grantSecretValue(fn, this.initialAccessToken);
     if (spec.secrets) {
-      this.cookieSecret.grantRead(fn);
-      this.upstreamSecret?.grantRead(fn);
+      grantSecretValue(fn, this.cookieSecret);
+      if (this.upstreamSecret) grantSecretValue(fn, this.upstreamSecret);
     }
   }
 
@@ -408,4 +408,15 @@ export function defaultCognitoDomainPrefix(stack: Stack): string {
   validate.cognitoDomainPrefix('the default cognitoDomainPrefix', `${name}-00000000`);
   const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
   return `${name}-${Fn.select(0, Fn.split('-', stackUuid))}`;
+}
+
+/**
+ * secretsmanager:GetSecretValue on the secret, the one call the functions make (grantRead would
+ * add DescribeSecret, which nothing calls), and kms:Decrypt on its key if it has its own.
+ */
+function grantSecretValue(fn: NodejsFunction, secret: secretsmanager.ISecret): void {
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+  );
+  secret.encryptionKey?.grantDecrypt(fn);
 }
