@@ -5,8 +5,8 @@
  * requests made while it was being served (requests are sent one at a time).
  */
 import * as oauth from 'oauth4webapi';
-import { ENV } from '../lambda/config.js';
-import { ENDPOINTS } from '../lambda/domain/endpoints.js';
+import { ENDPOINTS } from '../lambda/contract/endpoints.js';
+import { ENV } from '../lambda/contract/environment.js';
 import { startDynalite } from '../lib/local/dynamodb.js';
 import { LOCAL_GRANTS_TABLE_NAME, LOCAL_TABLE_NAME } from '../lib/local/server.js';
 import { CookieJar } from '../test/support/browser-like.js';

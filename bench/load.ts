@@ -4,7 +4,7 @@
  * Bounded: a fixed duration and number of connections per route, 127.0.0.1 only.
  */
 import autocannon, { type Options } from 'autocannon';
-import { ENDPOINTS } from '../lambda/domain/endpoints.js';
+import { ENDPOINTS } from '../lambda/contract/endpoints.js';
 import { removeDir, startLocalServerProcess } from '../test/support/local-server.js';
 import { table } from './stats.js';
 

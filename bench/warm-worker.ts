@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { ENV } from '../lambda/config.js';
-import { ClientDirectory } from '../lambda/store/client-directory.js';
-import type { RegisteredClient } from '../lambda/store/client-store.js';
+import { ENV } from '../lambda/contract/environment.js';
+import type { RegisteredClient } from '../lambda/domain/clients.js';
 import { MemoryClientStore } from '../lambda/store/memory-client-store.js';
+import { ClientDirectory } from '../lambda/wiring/clients.js';
 import { authorizerEvent, lambdaContext, proxyEvent, type RawRequest } from '../lib/local/api-gateway-events.js';
 import { ensureClientsTable, ensureGrantsTable, startDynalite } from '../lib/local/dynamodb.js';
 

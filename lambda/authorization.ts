@@ -4,19 +4,21 @@
  * goes through all three within a minute and one warm container serves them.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ENV, requireEnv } from './config.js';
+import { ADMISSION_CONTEXT_KEYS } from './contract/context-keys.js';
+import { ENDPOINTS } from './contract/endpoints.js';
+import { ENV } from './contract/environment.js';
+import { METRICS } from './contract/metrics.js';
 import { completeCallback, type FlowDeps, startAuthorization, submitConsent } from './domain/authorization-flow.js';
-import { ADMISSION_CONTEXT_KEYS } from './domain/authorize-admission.js';
-import { ENDPOINTS } from './domain/endpoints.js';
 import { OAuthError } from './domain/oauth-error.js';
 import { singleValuedForm, singleValuedQuery } from './domain/query.js';
-import { serverConfigFromEnv } from './domain/server-config.js';
 import { CONSENT_COOKIE, type CookieSettings, readCookie, TRANSACTION_COOKIE } from './http/cookies.js';
 import { renderFlowOutcome } from './http/flow-responses.js';
 import { httpFunction, MAX_BODY_BYTES } from './http/pipeline.js';
-import { onFirstUse, requiredSecretReader, secretReader } from './secret-values.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
 import { OpenIdUpstream } from './upstream/openid-upstream.js';
+import { requireEnv } from './wiring/env.js';
+import { onFirstUse, requiredSecretReader, secretReader } from './wiring/secrets.js';
+import { serverConfigFromEnv } from './wiring/server-config.js';
 
 const config = serverConfigFromEnv();
 const cookies: CookieSettings = { secure: process.env[ENV.cookieSecure] !== 'false' };
@@ -38,7 +40,6 @@ const flowDeps = onFirstUse(async (): Promise<FlowDeps> => {
     }),
     config,
     cookieKey: key,
-    cookies,
     now: () => Math.floor(Date.now() / 1000),
   };
 });
@@ -67,7 +68,7 @@ async function authorize(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<A
     queryOf(event),
     readCookie(event.headers, cookies, CONSENT_COOKIE),
   );
-  return renderFlowOutcome(outcome);
+  return renderFlowOutcome(outcome, cookies);
 }
 
 function formOf(event: APIGatewayProxyEvent): Record<string, string> | undefined {
@@ -92,7 +93,7 @@ async function consent(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<API
     consentCookie: readCookie(event.headers, cookies, CONSENT_COOKIE),
     origin: event.headers.origin,
   });
-  return renderFlowOutcome(outcome);
+  return renderFlowOutcome(outcome, cookies);
 }
 
 async function callback(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<APIGatewayProxyResult> {
@@ -107,7 +108,7 @@ async function callback(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<AP
     callbackUrl,
     readCookie(event.headers, cookies, TRANSACTION_COOKIE),
   );
-  return renderFlowOutcome(outcome);
+  return renderFlowOutcome(outcome, cookies);
 }
 
 const ROUTES = new Map<string, (event: APIGatewayProxyEvent, deps: FlowDeps) => Promise<APIGatewayProxyResult>>([
@@ -122,5 +123,5 @@ export const handler = httpFunction(
     if (!route) throw new OAuthError('invalid_request', 'No endpoint answers this method and path.', 404);
     return route(event, await flowDeps());
   },
-  { refusalMetric: 'AuthorizationRefused' },
+  { refusalMetric: METRICS.authorizationRefused },
 );

@@ -1,6 +1,8 @@
 /** GET /jwks: the public keys access tokens are signed with, current first (RFC 7517). */
+
+import { METRICS } from './contract/metrics.js';
 import { httpFunction } from './http/pipeline.js';
-import { publicKeysFromEnv } from './keys/keys-from-env.js';
+import { publicKeysFromEnv } from './wiring/keys.js';
 
 const keys = await publicKeysFromEnv();
 
@@ -10,5 +12,5 @@ export const handler = httpFunction(
     headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' },
     body: JSON.stringify(await keys.jwks()),
   }),
-  { refusalMetric: 'JwksRefused', cors: true },
+  { refusalMetric: METRICS.jwksRefused, cors: true },
 );

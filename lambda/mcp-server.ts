@@ -9,6 +9,7 @@
  * requestContext.authorizer, handed to tools as the SDK's authInfo. A request without that
  * context (a route wired without the authorizer) is refused with 401, never served anonymously.
  */
+
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
@@ -17,20 +18,23 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
-import { listEnv, requireEnv } from './config.js';
-import { bearerChallenge, RESOURCE_ENV } from './domain/resource-challenge.js';
-import { CORS_RESPONSE_HEADERS, preflightHeaders } from './http/cors.js';
+import { TOKEN_CONTEXT_KEYS } from './contract/context-keys.js';
+import { CORS_RESPONSE_HEADERS, preflightHeaders } from './contract/cors.js';
+import { ENV } from './contract/environment.js';
+import { METRICS } from './contract/metrics.js';
+import { bearerChallenge } from './domain/resource-challenge.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
+import { listEnv, requireEnv } from './wiring/env.js';
 
 /** A JSON-RPC message to this sample server is small; the cap keeps a client from making it parse megabytes. */
 export const MAX_MCP_BODY_BYTES = 1024 * 1024;
 
 export const SERVER_INFO = { name: 'mcp-oauth-gateway-sample', version: '0.1.0' } as const;
 
-const resourceUrl = requireEnv(RESOURCE_ENV.resourceUrl);
-const resourceMetadata = requireEnv(RESOURCE_ENV.resourceMetadataUrl);
-const requiredScopes = listEnv(RESOURCE_ENV.requiredScopes);
-if (!URL.canParse(resourceUrl)) throw new Error(`${RESOURCE_ENV.resourceUrl} must be an absolute URL`);
+const resourceUrl = requireEnv(ENV.resourceUrl);
+const resourceMetadata = requireEnv(ENV.resourceMetadataUrl);
+const requiredScopes = listEnv(ENV.requiredScopes);
+if (!URL.canParse(resourceUrl)) throw new Error(`${ENV.resourceUrl} must be an absolute URL`);
 
 /**
  * The project's CORS values (lambda/http/cors.ts): any origin, WWW-Authenticate and
@@ -52,7 +56,10 @@ export interface Caller {
 function callerFrom(event: APIGatewayProxyEvent): Caller | undefined {
   const context = event.requestContext?.authorizer;
   if (!context || typeof context !== 'object') return undefined;
-  const { sub, clientId, scope } = context as Record<string, unknown>;
+  const values = context as Record<string, unknown>;
+  const sub = values[TOKEN_CONTEXT_KEYS.subject];
+  const clientId = values[TOKEN_CONTEXT_KEYS.clientId];
+  const scope = values[TOKEN_CONTEXT_KEYS.scope];
   if (typeof sub !== 'string' || sub === '' || typeof clientId !== 'string' || clientId === '') return undefined;
   return {
     subject: sub,
@@ -162,20 +169,20 @@ async function serve(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   // A CORS preflight carries no credentials, so its route must not have the authorizer. API
   // Gateway's CORS mock integration normally answers it; this covers a proxy-only wiring.
   if (method === 'OPTIONS') {
-    countWithDimension('McpRequests', 'outcome', 'preflight');
+    countWithDimension(METRICS.mcpRequests, 'outcome', 'preflight');
     return { statusCode: 204, headers: preflightHeaders([...MCP_METHODS, 'OPTIONS']), body: '' };
   }
 
   const caller = callerFrom(event);
   if (!caller) {
     logger.warn('request reached the MCP server without an authorizer context; refusing');
-    countWithDimension('McpRequests', 'outcome', 'unauthenticated');
+    countWithDimension(METRICS.mcpRequests, 'outcome', 'unauthenticated');
     return jsonRpcError(401, -32001, 'Unauthorized', { 'WWW-Authenticate': bearerChallenge({ resourceMetadata }) });
   }
   const missing = requiredScopes.filter((scope) => !caller.scope.includes(scope));
   if (missing.length > 0) {
     // RFC 6750 3.1 and the MCP scope step-up: 403 names every scope this resource needs.
-    countWithDimension('McpRequests', 'outcome', 'insufficient_scope');
+    countWithDimension(METRICS.mcpRequests, 'outcome', 'insufficient_scope');
     return jsonRpcError(403, -32001, 'Forbidden', {
       'WWW-Authenticate': bearerChallenge({
         resourceMetadata,
@@ -189,13 +196,13 @@ async function serve(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   // that never ends, holding the Lambda until its timeout) and has no session to DELETE: the
   // MCP transport specification lets a server answer both with 405.
   if (method !== 'POST') {
-    countWithDimension('McpRequests', 'outcome', 'method_not_allowed');
+    countWithDimension(METRICS.mcpRequests, 'outcome', 'method_not_allowed');
     return jsonRpcError(405, -32000, 'Method not allowed.', { Allow: 'POST, OPTIONS' });
   }
 
   const bodyBytes = Buffer.byteLength(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (bodyBytes > MAX_MCP_BODY_BYTES) {
-    countWithDimension('McpRequests', 'outcome', 'too_large');
+    countWithDimension(METRICS.mcpRequests, 'outcome', 'too_large');
     return jsonRpcError(413, -32600, `The request body must be at most ${MAX_MCP_BODY_BYTES} bytes.`);
   }
   let request: Request;
@@ -204,7 +211,7 @@ async function serve(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   } catch (error) {
     // Header values the Fetch API refuses, say.
     logger.info('request could not be converted', { error: error as Error });
-    countWithDimension('McpRequests', 'outcome', 'bad_request');
+    countWithDimension(METRICS.mcpRequests, 'outcome', 'bad_request');
     return jsonRpcError(400, -32600, 'Invalid Request');
   }
   const authInfo: AuthInfo = {
@@ -223,7 +230,7 @@ async function serve(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     await server.connect(transport);
     const response = await transport.handleRequest(request, { authInfo });
     const result = await toProxyResult(response);
-    countWithDimension('McpRequests', 'outcome', String(result.statusCode));
+    countWithDimension(METRICS.mcpRequests, 'outcome', String(result.statusCode));
     return result;
   } finally {
     await server.close();
@@ -235,7 +242,7 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
     return await serve(event);
   } catch (error) {
     logger.error('MCP request failed', { error: error as Error });
-    countWithDimension('McpRequests', 'outcome', 'error');
+    countWithDimension(METRICS.mcpRequests, 'outcome', 'error');
     return jsonRpcError(500, -32603, 'Internal error');
   }
 }

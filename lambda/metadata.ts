@@ -1,7 +1,9 @@
 /** RFC 8414 metadata for the configured issuer, and the same as OpenID discovery under the issuer. */
-import { authorizationServerMetadata, ENDPOINTS, OPENID_REQUIRED_FIELDS } from './domain/endpoints.js';
-import { serverConfigFromEnv } from './domain/server-config.js';
+import { ENDPOINTS } from './contract/endpoints.js';
+import { METRICS } from './contract/metrics.js';
+import { authorizationServerMetadata, OPENID_REQUIRED_FIELDS } from './domain/server-metadata.js';
 import { httpFunction } from './http/pipeline.js';
+import { serverConfigFromEnv } from './wiring/server-config.js';
 
 const config = serverConfigFromEnv();
 const metadata = authorizationServerMetadata(config.issuer, config.scopes);
@@ -16,5 +18,5 @@ export const handler = httpFunction(
     headers: { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' },
     body: BODIES.get(event.resource) ?? JSON.stringify(metadata),
   }),
-  { refusalMetric: 'MetadataRefused', cors: true },
+  { refusalMetric: METRICS.metadataRefused, cors: true },
 );

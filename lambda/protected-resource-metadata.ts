@@ -4,19 +4,22 @@
  * the resource points here (resource_metadata). Public and cacheable, readable cross-origin
  * by browser-based MCP clients.
  */
-import { listEnv, requireEnv } from './config.js';
-import { protectedResourceMetadata, RESOURCE_ENV } from './domain/resource-challenge.js';
-import { issuerFromEnv } from './domain/server-config.js';
-import { CORS_RESPONSE_HEADERS } from './http/cors.js';
+
+import { CORS_RESPONSE_HEADERS } from './contract/cors.js';
+import { ENV } from './contract/environment.js';
+import { METRICS } from './contract/metrics.js';
+import { protectedResourceMetadata } from './domain/resource-challenge.js';
 import { httpFunction } from './http/pipeline.js';
+import { listEnv, requireEnv } from './wiring/env.js';
+import { issuerFromEnv } from './wiring/server-config.js';
 
 const body = JSON.stringify(
   protectedResourceMetadata({
-    resource: requireEnv(RESOURCE_ENV.resourceUrl),
+    resource: requireEnv(ENV.resourceUrl),
     // The issuer exactly as the authorization server's metadata states it (no trailing slash).
     authorizationServers: [issuerFromEnv()],
-    scopesSupported: listEnv(RESOURCE_ENV.scopesSupported),
-    resourceName: process.env[RESOURCE_ENV.resourceName] || undefined,
+    scopesSupported: listEnv(ENV.scopesSupported),
+    resourceName: process.env[ENV.resourceName] || undefined,
   }),
 );
 
@@ -30,5 +33,5 @@ export const handler = httpFunction(
     },
     body,
   }),
-  { refusalMetric: 'ResourceMetadataRefused' },
+  { refusalMetric: METRICS.resourceMetadataRefused },
 );

@@ -7,12 +7,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { REFUSAL_CONTEXT_KEYS, REFUSALS, type Refusal } from './domain/authorization-refusal.js';
-import { ADMISSION_CONTEXT_KEYS, admitAuthorizeRequest } from './domain/authorize-admission.js';
+import { ADMISSION_CONTEXT_KEYS, REFUSAL_CONTEXT_KEYS } from './contract/context-keys.js';
+import { METRICS } from './contract/metrics.js';
+import { REFUSALS, type Refusal } from './domain/authorization-refusal.js';
+import { admitAuthorizeRequest } from './domain/authorize-admission.js';
+import type { ClientStore } from './domain/clients.js';
 import { invokePolicy } from './http/invoke-policy.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
-import { clientDirectoryFromEnv } from './store/client-directory.js';
-import type { ClientStore } from './store/client-store.js';
+import { clientDirectoryFromEnv } from './wiring/clients.js';
 
 /** What the handler needs: where a client_id is looked up (it only ever reads). */
 export interface AuthorizerHandlerDeps {
@@ -25,7 +27,7 @@ export function authorizerDepsFromEnv(): AuthorizerHandlerDeps {
 }
 
 function deny(methodArn: string, refusal: Refusal): APIGatewayAuthorizerResult {
-  countWithDimension('AuthorizeDecisions', 'decision', `deny_${refusal.error}`);
+  countWithDimension(METRICS.authorizeDecisions, 'decision', `deny_${refusal.error}`);
   logger.info('authorize request denied', { error: refusal.error, reason: refusal.error_description });
   return {
     principalId: 'anonymous',
@@ -52,7 +54,7 @@ async function authorize(
     );
     if (!admission.admitted) return deny(methodArn, admission.refusal);
     const { client, redirectUri } = admission;
-    countWithDimension('AuthorizeDecisions', 'decision', 'allow');
+    countWithDimension(METRICS.authorizeDecisions, 'decision', 'allow');
     logger.info('authorize request allowed', { client_id: client.client_id });
     return {
       principalId: client.client_id,

@@ -1,14 +1,17 @@
 /** POST /register: RFC 7591 dynamic client registration. */
-import { ENV, redirectUriPolicyFromEnv, requireEnv } from './config.js';
+
+import { ENV } from './contract/environment.js';
+import { METRICS } from './contract/metrics.js';
 import { clientMetadataValidator } from './domain/client-metadata.js';
 import { initialAccessTokenCheck } from './domain/initial-access-token.js';
 import { type RegistrationDeps, registerClient } from './domain/registration.js';
-import { serverConfigFromEnv } from './domain/server-config.js';
 import { jsonBodyFunction } from './http/pipeline.js';
 import { logger, metrics } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
-import { onFirstUse, secretReader } from './secret-values.js';
 import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
+import { redirectUriPolicyFromEnv, requireEnv } from './wiring/env.js';
+import { onFirstUse, secretReader } from './wiring/secrets.js';
+import { serverConfigFromEnv } from './wiring/server-config.js';
 
 /** What the handler needs: the registration use case's ports, and the initial access token check. */
 export interface RegisterHandlerDeps extends RegistrationDeps {
@@ -36,14 +39,14 @@ export function createRegisterHandler({ checkInitialAccessToken, ...registration
     async (event) => {
       await checkInitialAccessToken(event.headers.authorization);
       const client = await registerClient(event.body, registration);
-      metrics.addMetric('Registrations', 'Count', 1);
+      metrics.addMetric(METRICS.registrations, 'Count', 1);
       logger.info('client registered', {
         client_id: client.client_id,
         token_endpoint_auth_method: client.token_endpoint_auth_method,
       });
       return jsonResponse(201, client);
     },
-    { refusalMetric: 'RegistrationsRefused', cors: true },
+    { refusalMetric: METRICS.registrationsRefused, cors: true },
   );
 }
 

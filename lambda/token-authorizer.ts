@@ -15,27 +15,19 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createRemoteJWKSet } from 'jose';
-import { requireEnv } from './config.js';
+import { CHALLENGE_CONTEXT_KEYS, TOKEN_CONTEXT_KEYS } from './contract/context-keys.js';
+import { ENV } from './contract/environment.js';
+import { METRICS } from './contract/metrics.js';
 import {
   createAccessTokenVerifier,
   InvalidAccessTokenError,
   JwksUnavailableError,
 } from './domain/access-token-verifier.js';
-import {
-  type BearerErrorCode,
-  bearerChallenge,
-  CHALLENGE_CONTEXT_KEYS,
-  RESOURCE_ENV,
-} from './domain/resource-challenge.js';
-import { issuerFromEnv } from './domain/server-config.js';
-
-export { CHALLENGE_CONTEXT_KEYS };
-
+import { type BearerErrorCode, bearerChallenge } from './domain/resource-challenge.js';
 import { invokePolicy } from './http/invoke-policy.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
-
-/** Context keys of an Allow, as the integration reads them from requestContext.authorizer. */
-export const TOKEN_CONTEXT_KEYS = { subject: 'sub', clientId: 'clientId', scope: 'scope' } as const;
+import { requireEnv } from './wiring/env.js';
+import { issuerFromEnv } from './wiring/server-config.js';
 
 /** JWKS fetching, tuned for an authorizer that must answer within API Gateway's 29 s (and its own timeout). */
 export const JWKS_FETCH_OPTIONS = {
@@ -49,13 +41,13 @@ export const JWKS_FETCH_OPTIONS = {
 
 // Same normalisation as serverConfigFromEnv, so `iss` compares equal to what the issuer signs.
 const issuer = issuerFromEnv();
-const resource = requireEnv(RESOURCE_ENV.resourceUrl);
-const resourceMetadata = requireEnv(RESOURCE_ENV.resourceMetadataUrl);
+const resource = requireEnv(ENV.resourceUrl);
+const resourceMetadata = requireEnv(ENV.resourceMetadataUrl);
 // Created once per execution environment: warm invocations reuse the cached keys.
 const verifier = createAccessTokenVerifier({
   issuer,
   audience: resource,
-  jwks: createRemoteJWKSet(new URL(requireEnv(RESOURCE_ENV.jwksUrl)), JWKS_FETCH_OPTIONS),
+  jwks: createRemoteJWKSet(new URL(requireEnv(ENV.jwksUrl)), JWKS_FETCH_OPTIONS),
 });
 
 interface Refusal {
@@ -116,7 +108,7 @@ export function stageWideArn(methodArn: string): string | undefined {
 }
 
 function deny(methodArn: string, refusal: Refusal, level: 'info' | 'warn' | 'error' = 'info', cause?: unknown) {
-  countWithDimension('TokenDecisions', 'decision', `deny_${refusal.outcome}`);
+  countWithDimension(METRICS.tokenDecisions, 'decision', `deny_${refusal.outcome}`);
   const details = { outcome: refusal.outcome, ...(cause === undefined ? {} : { error: cause as Error }) };
   logger[level]('resource request denied', details);
   const wwwAuthenticate = bearerChallenge({
@@ -168,7 +160,7 @@ async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGa
     const token = await verifier.verify(match[1]);
     const allowed = stageWideArn(methodArn);
     if (!allowed) throw new Error('methodArn is not an execute-api ARN');
-    countWithDimension('TokenDecisions', 'decision', 'allow');
+    countWithDimension(METRICS.tokenDecisions, 'decision', 'allow');
     logger.info('resource request allowed', { client_id: token.clientId });
     return {
       principalId: token.subject,

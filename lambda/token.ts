@@ -1,19 +1,22 @@
 /** POST /token: authorization_code and refresh_token grants (RFC 6749 4.1.3, 6). */
-import { ENV, requireEnv } from './config.js';
+
+import { ENV } from './contract/environment.js';
+import { METRICS } from './contract/metrics.js';
 import { shouldRecordUse } from './domain/client-activity.js';
 import { authenticateClient } from './domain/client-authentication.js';
+import type { RegisteredClient } from './domain/clients.js';
 import { OAuthError } from './domain/oauth-error.js';
 import { singleValuedForm } from './domain/query.js';
-import { serverConfigFromEnv } from './domain/server-config.js';
 import { exchangeAuthorizationCode, refreshTokens, type TokenDeps } from './domain/token-service.js';
 import { formBodyFunction } from './http/pipeline.js';
 import { countWithDimension, logger } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
-import { signerFromEnv } from './keys/keys-from-env.js';
-import { clientDirectoryFromEnv } from './store/client-directory.js';
-import type { RegisteredClient } from './store/client-store.js';
 import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
+import { clientDirectoryFromEnv } from './wiring/clients.js';
+import { requireEnv } from './wiring/env.js';
+import { signerFromEnv } from './wiring/keys.js';
+import { serverConfigFromEnv } from './wiring/server-config.js';
 
 const clients = clientDirectoryFromEnv();
 const deps: TokenDeps = {
@@ -51,9 +54,9 @@ export const handler = formBodyFunction(
     if (!grant) throw new OAuthError('unsupported_grant_type', 'Use authorization_code or refresh_token.');
     const client = await authenticateClient(clients, event.headers.authorization, params);
     const tokens = await grant(deps, client, params);
-    countWithDimension('TokensIssued', 'grant_type', params.grant_type);
+    countWithDimension(METRICS.tokensIssued, 'grant_type', params.grant_type);
     await recordUse(client);
     return jsonResponse(200, tokens);
   },
-  { refusalMetric: 'TokenRefused', cors: true },
+  { refusalMetric: METRICS.tokenRefused, cors: true },
 );

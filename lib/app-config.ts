@@ -5,7 +5,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { redirectUriPolicyFrom } from '../lambda/config.js';
+import { redirectUriPolicyFrom } from '../lambda/contract/environment.js';
 import type { OAuthGatewayProps } from './oauth-gateway.js';
 import * as validate from './validation.js';
 

@@ -4,9 +4,14 @@
  * tokens as values); the local server calls it for every function and sets the union on its
  * one process. Either way a function sees the same variables.
  */
-import { DEFAULT_LIFETIMES, ENV, METRICS_NAMESPACE, redirectUriPolicyEnv, SERVICE_NAME } from '../lambda/config.js';
-import type { RedirectUriPolicy } from '../lambda/domain/redirect-uri-policy.js';
-import { RESOURCE_ENV } from '../lambda/domain/resource-challenge.js';
+import {
+  DEFAULT_LIFETIMES,
+  ENV,
+  METRICS_NAMESPACE,
+  redirectUriPolicyEnv,
+  SERVICE_NAME,
+} from '../lambda/contract/environment.js';
+import type { RedirectUriPolicy } from '../lambda/contract/settings.js';
 import type { FunctionSpec } from './routes.js';
 
 export interface GatewaySettings {
@@ -99,15 +104,13 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
     const resource = settings.resourceServer;
     if (!resource) throw new Error('a resource-server function needs settings.resourceServer');
     Object.assign(env, {
-      [RESOURCE_ENV.resourceUrl]: resource.resourceUrl,
+      [ENV.resourceUrl]: resource.resourceUrl,
       // The issuer as it puts it in `iss`: the same variable the authorization server reads.
       [ENV.issuerUrl]: settings.issuer,
-      [RESOURCE_ENV.jwksUrl]: resource.jwksUrl,
-      [RESOURCE_ENV.resourceMetadataUrl]: resource.metadataUrl,
-      ...(resource.scopes && resource.scopes.length > 0
-        ? { [RESOURCE_ENV.scopesSupported]: resource.scopes.join(',') }
-        : {}),
-      ...(resource.name ? { [RESOURCE_ENV.resourceName]: resource.name } : {}),
+      [ENV.jwksUrl]: resource.jwksUrl,
+      [ENV.resourceMetadataUrl]: resource.metadataUrl,
+      ...(resource.scopes && resource.scopes.length > 0 ? { [ENV.scopesSupported]: resource.scopes.join(',') } : {}),
+      ...(resource.name ? { [ENV.resourceName]: resource.name } : {}),
     });
   }
   if (spec.signingKey) {

@@ -7,9 +7,9 @@
  * in `error_description` for a person, which browsers display as text. We do not rely on
  * API Gateway picking among several templates by Accept header, which it does not document.
  */
-import { REFUSAL_CONTEXT_KEYS } from '../lambda/domain/authorization-refusal.js';
-import { CHALLENGE_CONTEXT_KEYS } from '../lambda/domain/resource-challenge.js';
-import { CORS_RESPONSE_HEADERS } from '../lambda/http/cors.js';
+
+import { CHALLENGE_CONTEXT_KEYS, REFUSAL_CONTEXT_KEYS } from '../lambda/contract/context-keys.js';
+import { CORS_RESPONSE_HEADERS } from '../lambda/contract/cors.js';
 import type { ApiName } from './routes.js';
 
 export type GatewayResponseType =

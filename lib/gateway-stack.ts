@@ -3,7 +3,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ENDPOINTS } from '../lambda/domain/endpoints.js';
+import { ENDPOINTS } from '../lambda/contract/endpoints.js';
 import { McpResourceServer } from './mcp-resource-server.js';
 import { acknowledgeApiFindings, acknowledgeNagFindings } from './nag-suppressions.js';
 import { OAuthGateway, type OAuthGatewayProps } from './oauth-gateway.js';

@@ -12,7 +12,7 @@
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/domain/endpoints.js';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
 import type { OAuthGateway } from './oauth-gateway.js';
 import { RouteTableApi, type ThrottleSettings } from './route-table-api.js';
 import * as validate from './validation.js';

@@ -11,7 +11,8 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/config.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/contract/environment.js';
+import { METRICS } from '../lambda/contract/metrics.js';
 import * as validate from './validation.js';
 
 export interface MonitoringProps {
@@ -69,18 +70,21 @@ export class GatewayMonitoring extends Construct {
           [
             new cloudwatch.GraphWidget({
               title: 'Registrations, and refusals by OAuth error',
-              left: [serviceMetric('Registrations'), byDimension('RegistrationsRefused', 'error', 'refused')],
+              left: [
+                serviceMetric(METRICS.registrations),
+                byDimension(METRICS.registrationsRefused, 'error', 'refused'),
+              ],
             }),
             new cloudwatch.GraphWidget({
               title: 'Authorizer decisions',
-              left: [byDimension('AuthorizeDecisions', 'decision', 'decisions')],
+              left: [byDimension(METRICS.authorizeDecisions, 'decision', 'decisions')],
             }),
             new cloudwatch.GraphWidget({
               title: 'Tokens issued and refused',
               left: [
-                serviceMetric('TokensIssued', { grant_type: 'authorization_code' }),
-                serviceMetric('TokensIssued', { grant_type: 'refresh_token' }),
-                byDimension('TokenRefused', 'error', 'refused'),
+                serviceMetric(METRICS.tokensIssued, { grant_type: 'authorization_code' }),
+                serviceMetric(METRICS.tokensIssued, { grant_type: 'refresh_token' }),
+                byDimension(METRICS.tokenRefused, 'error', 'refused'),
               ],
             }),
           ],

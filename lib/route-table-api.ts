@@ -11,7 +11,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CORS } from '../lambda/http/cors.js';
+import { CORS } from '../lambda/contract/cors.js';
 import { BUNDLING } from './bundling.js';
 import { functionEnvironment, type GatewaySettings } from './function-environment.js';
 import { gatewayResponseHeaders, gatewayResponsesFor } from './gateway-responses.js';

@@ -4,7 +4,8 @@
  * may touch (table actions, KMS, secrets) are declared once. Plain data: importing this pulls
  * in no CDK code.
  */
-import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/domain/endpoints.js';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
+import { GRANT_KEY_PREFIXES } from '../lambda/contract/tables.js';
 
 /** DynamoDB actions a function may use on a table; its IAM grant is exactly this. */
 export type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
@@ -53,7 +54,7 @@ export const FUNCTIONS = {
     clients: ['dynamodb:GetItem'],
     // Caches Client ID Metadata Documents, and may touch nothing else in the grants table.
     grants: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-    grantsKeyPrefix: 'cimd#',
+    grantsKeyPrefix: GRANT_KEY_PREFIXES.metadataDocument,
   },
   authorization: {
     entry: 'authorization.ts',

@@ -13,7 +13,7 @@
  */
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/domain/endpoints.js';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
 import type { RouteTableApi } from './route-table-api.js';
 import * as validate from './validation.js';
 

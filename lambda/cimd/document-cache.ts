@@ -14,12 +14,12 @@
  */
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { sharedDocumentClient } from '../aws/dynamodb.js';
+import { GRANT_KEY_PREFIXES, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../contract/tables.js';
+import { clientIdUrlProblem } from '../domain/client-id-url.js';
+import type { RegisteredClient } from '../domain/clients.js';
+import { type MetadataValidator, validateMetadataDocument } from '../domain/metadata-document.js';
 import { OAuthError, UnavailableError } from '../domain/oauth-error.js';
-import type { RegisteredClient } from '../store/client-store.js';
-import { sharedDocumentClient } from '../store/dynamodb-client-store.js';
-import { GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../store/dynamodb-grant-store.js';
-import { clientIdUrlProblem } from './client-id-url.js';
-import { type MetadataValidator, validateMetadataDocument } from './metadata-document.js';
 import { type FetchOptions, type fetchMetadataDocument, MetadataDocumentError } from './safe-fetch.js';
 
 /** Where resolved clients are kept between fetches. Times are seconds since the epoch. */
@@ -32,7 +32,7 @@ export interface MetadataDocumentCache {
 
 /** The grants-table key of a URL's cache entry. */
 export function metadataCacheKey(url: string): string {
-  return `cimd#sha256:${createHash('sha256').update(url, 'utf8').digest('base64url')}`;
+  return `${GRANT_KEY_PREFIXES.metadataDocument}sha256:${createHash('sha256').update(url, 'utf8').digest('base64url')}`;
 }
 
 interface CacheItem {

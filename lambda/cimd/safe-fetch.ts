@@ -22,7 +22,7 @@ import { type ClientRequest, request as httpRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { LOOPBACK_HTTP_HOSTS } from './client-id-url.js';
+import { LOOPBACK_HTTP_HOSTS } from '../domain/client-id-url.js';
 
 export const FETCH_DEFAULTS = { timeoutMs: 3000, maxBytes: 5120 } as const;
 

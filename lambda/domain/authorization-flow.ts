@@ -10,25 +10,23 @@
  * what this server stored and signed, and the cookie that binds the flow to one browser.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { DEFAULT_LIFETIMES } from '../config.js';
-import { CONSENT_COOKIE, type CookieSettings, clearCookie, setCookie, TRANSACTION_COOKIE } from '../http/cookies.js';
-import type { GrantStore, PendingAuthorization } from '../store/grant-store.js';
-import { type UpstreamIdentityProvider, UpstreamLoginError } from '../upstream/upstream-provider.js';
+import { ENDPOINTS } from '../contract/endpoints.js';
+import { DEFAULT_LIFETIMES } from '../contract/environment.js';
 import { parseAuthorizationRequest, redirectWithParams } from './authorization-request.js';
-import { ENDPOINTS } from './endpoints.js';
+import type { GrantStore, PendingAuthorization } from './grants.js';
 import { OAuthError } from './oauth-error.js';
 import type { QueryResult } from './query.js';
 import { newSecret } from './secrets.js';
 import { grantableScope, resolveResource, type ServerConfig } from './server-config.js';
 import { formToken, formTokenMatches, signValue, verifySignedValue } from './signed-values.js';
 import { mintAuthorizationCode } from './token-service.js';
+import { type UpstreamIdentityProvider, UpstreamLoginError } from './upstream.js';
 
 export interface FlowDeps {
   grants: GrantStore;
   upstream: UpstreamIdentityProvider;
   config: ServerConfig;
   cookieKey: string;
-  cookies: CookieSettings;
   now: () => number;
 }
 
@@ -47,9 +45,20 @@ export interface ConsentView {
   scope: string;
 }
 
+/**
+ * What the browser must keep or forget, named by role; the HTTP layer (lambda/http/cookies.ts)
+ * writes it as cookies. `transaction` binds a pending authorization to the browser that started
+ * it (consent CSRF, login CSRF); `consent` lists, signed, the clients this browser approved.
+ */
+export type BrowserSlot = 'transaction' | 'consent';
+export type BrowserState = { set: BrowserSlot; value: string; maxAgeSeconds: number } | { clear: BrowserSlot };
+
+/** The purpose the remembered-consent value is signed for, so no other signed value passes for it. */
+const CONSENT_PURPOSE = 'mcpgw_consent';
+
 export type FlowOutcome =
-  | { kind: 'redirect'; status: 302 | 303; location: string; cookies: string[] }
-  | { kind: 'consent'; view: ConsentView; cookies: string[] }
+  | { kind: 'redirect'; status: 302 | 303; location: string; browser: BrowserState[] }
+  | { kind: 'consent'; view: ConsentView; browser: BrowserState[] }
   | { kind: 'error-page'; status: number; title: string; message: string };
 
 /** What the redirect-URI authorizer established about the client and its redirect URI. */
@@ -79,7 +88,7 @@ function toClient(
     kind: 'redirect',
     status,
     location: redirectWithParams(redirectUri, { ...params, iss: deps.config.issuer }),
-    cookies: [clearCookie(deps.cookies, TRANSACTION_COOKIE)],
+    browser: [{ clear: 'transaction' }],
   };
 }
 
@@ -98,7 +107,7 @@ function errorPage(status: number, title: string, message: string): FlowOutcome 
 }
 
 function rememberedClients(deps: FlowDeps, cookie: string | undefined): string[] {
-  const value = verifySignedValue(deps.cookieKey, CONSENT_COOKIE, cookie);
+  const value = verifySignedValue(deps.cookieKey, CONSENT_PURPOSE, cookie);
   if (!value) return [];
   try {
     const parsed: unknown = JSON.parse(value);
@@ -118,7 +127,7 @@ export function describeReturn(redirectUri: string): string {
 async function toUpstream(
   deps: FlowDeps,
   pending: PendingAuthorization,
-  cookies: string[],
+  browser: BrowserState[],
   status: 302 | 303,
 ): Promise<FlowOutcome> {
   const url = await deps.upstream.authorizationUrl({
@@ -126,7 +135,7 @@ async function toUpstream(
     nonce: pending.upstream_nonce,
     codeVerifier: pending.upstream_code_verifier,
   });
-  return { kind: 'redirect', status, location: url.toString(), cookies };
+  return { kind: 'redirect', status, location: url.toString(), browser };
 }
 
 export async function startAuthorization(
@@ -168,14 +177,18 @@ export async function startAuthorization(
     expires_at: deps.now() + DEFAULT_LIFETIMES.pendingAuthorization,
   };
   await deps.grants.putPending(pending);
-  const bind = setCookie(deps.cookies, TRANSACTION_COOKIE, pending.id, DEFAULT_LIFETIMES.pendingAuthorization);
+  const bind: BrowserState = {
+    set: 'transaction',
+    value: pending.id,
+    maxAgeSeconds: DEFAULT_LIFETIMES.pendingAuthorization,
+  };
 
   if (rememberedClients(deps, consentCookie).includes(client.clientId)) {
     return toUpstream(deps, pending, [bind], 302);
   }
   return {
     kind: 'consent',
-    cookies: [bind],
+    browser: [bind],
     view: {
       formAction: `${deps.config.issuer}${ENDPOINTS.consent}`,
       requestId: pending.id,
@@ -220,12 +233,11 @@ export async function submitConsent(deps: FlowDeps, submission: ConsentSubmissio
     pending.client_id,
     ...rememberedClients(deps, submission.consentCookie).filter((id) => id !== pending.client_id),
   ];
-  const consent = setCookie(
-    deps.cookies,
-    CONSENT_COOKIE,
-    signValue(deps.cookieKey, CONSENT_COOKIE, JSON.stringify(remembered.slice(0, MAX_REMEMBERED_CLIENTS))),
-    DEFAULT_LIFETIMES.consentMemory,
-  );
+  const consent: BrowserState = {
+    set: 'consent',
+    value: signValue(deps.cookieKey, CONSENT_PURPOSE, JSON.stringify(remembered.slice(0, MAX_REMEMBERED_CLIENTS))),
+    maxAgeSeconds: DEFAULT_LIFETIMES.consentMemory,
+  };
   return toUpstream(deps, pending, [consent], 303);
 }
 

@@ -41,6 +41,3 @@ export const REFUSALS = {
     error_description: 'The client registry could not be read. Try again shortly.',
   },
 } as const satisfies Record<string, Refusal>;
-
-/** Context keys a Deny carries; the gateway response template reads the same names. */
-export const REFUSAL_CONTEXT_KEYS = { error: 'error', description: 'error_description' } as const;

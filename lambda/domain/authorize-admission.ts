@@ -4,8 +4,9 @@
  * Everything else about the request is the backend's to judge, once the redirect URI is
  * known to be safe to send errors to.
  */
-import type { RegisteredClient } from '../store/client-store.js';
+
 import { REFUSALS, type Refusal } from './authorization-refusal.js';
+import type { RegisteredClient } from './clients.js';
 import { OAuthError } from './oauth-error.js';
 import type { MultiValueQuery, SingleValueQuery } from './query.js';
 import { singleValuedQuery } from './query.js';
@@ -16,15 +17,6 @@ export type Admission =
   | { admitted: false; refusal: Refusal };
 
 export type ClientLookup = (clientId: string) => Promise<RegisteredClient | undefined>;
-
-/** Flat context values the authorizer hands the integration (API Gateway allows only scalars). */
-export const ADMISSION_CONTEXT_KEYS = {
-  clientId: 'clientId',
-  clientName: 'clientName',
-  clientUri: 'clientUri',
-  redirectUri: 'redirectUri',
-  tokenEndpointAuthMethod: 'tokenEndpointAuthMethod',
-} as const;
 
 /**
  * The gateway response prints refusal descriptions into JSON unescaped; these descriptions are

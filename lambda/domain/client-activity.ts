@@ -3,7 +3,7 @@
  * abandoned registrations do not stay valid forever. Use is recorded at most once a day per
  * client, by the token endpoint only (never by the authorizer, which only reads).
  */
-import type { RegisteredClient } from '../store/client-store.js';
+import type { RegisteredClient } from './clients.js';
 
 export const DAY_SECONDS = 86_400;
 

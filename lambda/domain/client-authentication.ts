@@ -4,7 +4,7 @@
  * `client_secret_post` puts the secret in the form. Secrets are compared as hashes in constant
  * time. Every failure is 401 invalid_client, which makes MCP clients register again.
  */
-import type { ClientStore, RegisteredClient } from '../store/client-store.js';
+import type { ClientStore, RegisteredClient } from './clients.js';
 import { OAuthError } from './oauth-error.js';
 import { secretMatchesHash } from './secrets.js';
 

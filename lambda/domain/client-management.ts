@@ -3,8 +3,9 @@
  * authorized by the client's own registration access token (a Bearer token, compared as a
  * hash in constant time). A wrong token and an unknown client look the same: 401.
  */
-import type { ClientManagementStore, RegisteredClient } from '../store/client-store.js';
+
 import { isConfidential, type MetadataResult } from './client-metadata.js';
+import type { ClientManagementStore, RegisteredClient } from './clients.js';
 import { OAuthError } from './oauth-error.js';
 import { type ClientInformation, clientInformation } from './registration.js';
 import { hashSecret, newSecret, secretMatchesHash } from './secrets.js';

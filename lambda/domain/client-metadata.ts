@@ -4,13 +4,9 @@
  * whose description names the field and the rule it broke.
  */
 import * as v from 'valibot';
+import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../contract/settings.js';
 import { OAuthError } from './oauth-error.js';
-import {
-  DEFAULT_REDIRECT_URI_POLICY,
-  REDIRECT_URI_LIMITS,
-  type RedirectUriPolicy,
-  redirectUriProblem,
-} from './redirect-uri-policy.js';
+import { REDIRECT_URI_LIMITS, redirectUriProblem } from './redirect-uri-policy.js';
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const;
 export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];

@@ -7,6 +7,7 @@
  * used only as a second opinion on well-formedness: it normalizes (`http://127.1` becomes
  * `http://127.0.0.1/`), and a normalizing comparison is exactly the leniency RFC 9700 forbids.
  */
+import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../contract/settings.js';
 
 export const REDIRECT_URI_LIMITS = { maxCount: 20, maxLength: 2000 } as const;
 
@@ -23,15 +24,6 @@ export const DANGEROUS_SCHEMES: readonly string[] = [
   'about',
   'filesystem',
 ];
-
-export interface RedirectUriPolicy {
-  /** Native apps' private-use schemes (`cursor://`, `com.example.app:/cb`), RFC 8252 7.1. */
-  readonly allowPrivateUseSchemes: boolean;
-  /** When set, every redirect URI's host must be one of these (lower case, `[::1]` bracketed). */
-  readonly allowedHosts?: readonly string[];
-}
-
-export const DEFAULT_REDIRECT_URI_POLICY: RedirectUriPolicy = { allowPrivateUseSchemes: true };
 
 interface UriParts {
   scheme: string;

@@ -2,9 +2,10 @@
  * The registration use case (RFC 7591 section 3): validate, mint credentials, store, answer.
  * Pure but for its ports: the store and the clock come in as arguments.
  */
-import type { ClientStore, RegisteredClient } from '../store/client-store.js';
+
+import { ENDPOINTS } from '../contract/endpoints.js';
 import { type ClientMetadata, isConfidential, type MetadataResult } from './client-metadata.js';
-import { ENDPOINTS } from './endpoints.js';
+import type { ClientStore, RegisteredClient } from './clients.js';
 import { hashSecret, newClientId, newSecret } from './secrets.js';
 
 /** The RFC 7591 section 3.2.1 client information response, with RFC 7592's management fields. */

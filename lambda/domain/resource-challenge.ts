@@ -2,40 +2,8 @@
  * What the protected resource (the MCP server behind the token authorizer) tells clients:
  * the RFC 6750 section 3 `WWW-Authenticate: Bearer` challenge, pointing at its RFC 9728
  * protected resource metadata (as the MCP authorization specification requires), and that
- * metadata document. Pure: the handlers read the settings named in RESOURCE_ENV.
+ * metadata document. Pure: the wiring reads the settings (contract/environment.ts).
  */
-
-/**
- * Environment variables of the resource-server functions (token authorizer, MCP server,
- * protected resource metadata). To be merged into config.ts's ENV.
- */
-export const RESOURCE_ENV = {
-  /**
-   * The RFC 8707 resource identifier: the exact URL of the MCP endpoint (say
-   * https://api.example.com/mcp). Tokens must name it in `aud`; the MCP server builds request
-   * URLs from it, never from a Host header. It must be one of the authorization server's
-   * PROTECTED_RESOURCES.
-   */
-  resourceUrl: 'RESOURCE_URL',
-  /** The authorization server's JWKS (its /jwks endpoint), fetched by the token authorizer. */
-  jwksUrl: 'JWKS_URL',
-  /** Where the protected resource metadata document is served; named in every challenge. */
-  resourceMetadataUrl: 'RESOURCE_METADATA_URL',
-  /** Optional, comma-separated: advertised as scopes_supported in the metadata document. */
-  scopesSupported: 'RESOURCE_SCOPES',
-  /** Optional, comma-separated: scopes every MCP request needs; a token without them gets 403. */
-  requiredScopes: 'REQUIRED_SCOPES',
-  /** Optional: human-readable resource_name in the metadata document. */
-  resourceName: 'RESOURCE_NAME',
-} as const;
-
-/** Context keys of a Deny, as the gateway response reads them from $context.authorizer. */
-export const CHALLENGE_CONTEXT_KEYS = {
-  wwwAuthenticate: 'wwwAuthenticate',
-  error: 'error',
-  description: 'error_description',
-  resourceMetadata: 'resourceMetadata',
-} as const;
 
 /** RFC 6750 section 3.1 error codes. */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope';

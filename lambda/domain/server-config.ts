@@ -1,5 +1,4 @@
 /** The authorization server's settings, as every function of it reads them. */
-import { DEFAULT_LIFETIMES, ENV, listEnv, secondsEnv } from '../config.js';
 
 export interface ServerConfig {
   /** Exactly the URL clients use, no trailing slash (RFC 8414 section 2). */
@@ -11,33 +10,6 @@ export interface ServerConfig {
   accessTokenTtl: number;
   refreshTokenIdleTtl: number;
   refreshTokenAbsoluteTtl: number;
-}
-
-/** RFC 8414: the issuer has no trailing slash; every reader of ISSUER_URL normalizes it here. */
-function normalizeIssuer(url: string): string {
-  return url.replace(/\/+$/, '');
-}
-
-export function issuerFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  const issuer = env[ENV.issuerUrl];
-  if (!issuer) throw new Error(`Missing required environment variable ${ENV.issuerUrl}`);
-  return normalizeIssuer(issuer);
-}
-
-export function serverConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const issuer = issuerFromEnv(env);
-  return {
-    issuer,
-    resources: listEnv(ENV.protectedResources, env),
-    scopes: listEnv(ENV.scopes, env),
-    accessTokenTtl: secondsEnv(ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken, env),
-    refreshTokenIdleTtl: secondsEnv(ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle, env),
-    refreshTokenAbsoluteTtl: secondsEnv(
-      ENV.refreshTokenAbsoluteTtlSeconds,
-      DEFAULT_LIFETIMES.refreshTokenAbsolute,
-      env,
-    ),
-  };
 }
 
 /** RFC 8707: an omitted resource means the single configured one; anything unknown is refused. */

@@ -3,19 +3,19 @@
  * RFC 9700 4.14). Pure but for its ports: the grant store, the signer and the clock.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AccessTokenSigner } from '../keys/signing-key.js';
-import type { RegisteredClient } from '../store/client-store.js';
+import type { RegisteredClient } from './clients.js';
 import type {
   AuthorizationCodeRecord,
   ConsumeExpectations,
   GrantStore,
   PendingAuthorization,
   RefreshTokenRecord,
-} from '../store/grant-store.js';
+} from './grants.js';
 import { OAuthError } from './oauth-error.js';
 import { pkceVerifierMatches, s256Challenge } from './pkce.js';
 import { hashSecret, newSecret } from './secrets.js';
 import type { ServerConfig } from './server-config.js';
+import type { AccessTokenSigner } from './signing.js';
 
 export interface TokenDeps {
   grants: GrantStore;

@@ -3,15 +3,19 @@
  * everywhere but local mode over plain http (where the `__Host-` prefix cannot be used).
  */
 import { parse, serialize } from 'cookie';
+import type { BrowserSlot, BrowserState } from '../domain/authorization-flow.js';
 
 export interface CookieSettings {
   secure: boolean;
 }
 
-/** Binds a pending authorization to the browser that started it (consent CSRF, login CSRF). */
-export const TRANSACTION_COOKIE = 'mcpgw_tx';
-/** Clients this browser has approved, signed. */
-export const CONSENT_COOKIE = 'mcpgw_consent';
+/** The cookie of each browser slot of the authorization flow. */
+export const FLOW_COOKIES: Readonly<Record<BrowserSlot, string>> = {
+  transaction: 'mcpgw_tx',
+  consent: 'mcpgw_consent',
+};
+export const TRANSACTION_COOKIE = FLOW_COOKIES.transaction;
+export const CONSENT_COOKIE = FLOW_COOKIES.consent;
 
 export function cookieName(settings: CookieSettings, name: string): string {
   // __Host-: Secure, Path=/, no Domain; a sibling subdomain cannot set or shadow it.
@@ -39,4 +43,13 @@ export function setCookie(settings: CookieSettings, name: string, value: string,
 
 export function clearCookie(settings: CookieSettings, name: string): string {
   return setCookie(settings, name, '', 0);
+}
+
+/** The Set-Cookie headers for what the flow says the browser must keep or forget. */
+export function browserCookies(settings: CookieSettings, states: readonly BrowserState[]): string[] {
+  return states.map((state) =>
+    'clear' in state
+      ? clearCookie(settings, FLOW_COOKIES[state.clear])
+      : setCookie(settings, FLOW_COOKIES[state.set], state.value, state.maxAgeSeconds),
+  );
 }

@@ -1,6 +1,7 @@
 /** Renders the authorization flow's outcomes as API Gateway proxy results. */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ConsentView, FlowOutcome } from '../domain/authorization-flow.js';
+import { browserCookies, type CookieSettings } from './cookies.js';
 import { escapeHtml, PAGE_HEADERS, page } from './html.js';
 import { NO_STORE_HEADERS } from './responses.js';
 
@@ -29,20 +30,20 @@ ${scope}<p>After you sign in you will be sent back to <strong>${escapeHtml(view.
   );
 }
 
-export function renderFlowOutcome(outcome: FlowOutcome): APIGatewayProxyResult {
+export function renderFlowOutcome(outcome: FlowOutcome, cookies: CookieSettings): APIGatewayProxyResult {
   switch (outcome.kind) {
     case 'redirect':
       return {
         statusCode: outcome.status,
         headers: { Location: outcome.location, ...NO_STORE_HEADERS, 'Referrer-Policy': 'no-referrer' },
-        multiValueHeaders: { 'Set-Cookie': outcome.cookies },
+        multiValueHeaders: { 'Set-Cookie': browserCookies(cookies, outcome.browser) },
         body: '',
       };
     case 'consent':
       return {
         statusCode: 200,
         headers: { ...PAGE_HEADERS },
-        multiValueHeaders: { 'Set-Cookie': outcome.cookies },
+        multiValueHeaders: { 'Set-Cookie': browserCookies(cookies, outcome.browser) },
         body: consentPage(outcome.view),
       };
     case 'error-page':

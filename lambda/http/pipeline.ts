@@ -10,8 +10,8 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { CORS_RESPONSE_HEADERS } from '../contract/cors.js';
 import { OAuthError } from '../domain/oauth-error.js';
-import { CORS_RESPONSE_HEADERS } from './cors.js';
 import { countWithDimension, logger, metrics } from './powertools.js';
 import { oauthErrorResponse } from './responses.js';
 

@@ -1,7 +1,7 @@
 /** One logger and one metrics instance per function, configured by Powertools' environment. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../config.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../contract/environment.js';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });

@@ -15,7 +15,7 @@ import { GetPublicKeyCommand, type GetPublicKeyCommandOutput, type KMSClient, Si
 import { derToJose } from 'ecdsa-sig-formatter';
 import type { JWK, JWTPayload } from 'jose';
 import { UnavailableError } from '../domain/oauth-error.js';
-import type { AccessTokenSigner, PublicKeySource } from './signing-key.js';
+import type { AccessTokenSigner, PublicKeySource } from '../domain/signing.js';
 
 /**
  * The `kid` of the KMS key configured as `kmsKeyId` (its ARN, as the construct configures it):

@@ -17,7 +17,7 @@ import {
   type JWTPayload,
   SignJWT,
 } from 'jose';
-import type { AccessTokenSigner, PublicKeySource } from './signing-key.js';
+import type { AccessTokenSigner, PublicKeySource } from '../domain/signing.js';
 
 export class LocalSigningKey implements AccessTokenSigner, PublicKeySource {
   private constructor(

@@ -7,54 +7,23 @@
  * conditional create can fail its condition on the very item its own first attempt wrote:
  * such a failure is read back before it is believed.
  */
-import { isDeepStrictEqual } from 'node:util';
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { BOUNDED_SDK_OPTIONS } from '../aws/sdk-options.js';
-import { UnavailableError } from '../domain/oauth-error.js';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { isItemWritten, sharedDocumentClient } from '../aws/dynamodb.js';
+import { CLIENTS_TABLE_KEY } from '../contract/tables.js';
 import {
   type ClientActivityStore,
   ClientExistsError,
   type ClientManagementStore,
   type RegisteredClient,
-} from './client-store.js';
-
-/** Bounded retries and timeouts (BOUNDED_SDK_OPTIONS): a slow table yields a prompt 503. */
-export function createDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({ ...(endpoint ? { endpoint } : {}), ...BOUNDED_SDK_OPTIONS });
-  return DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-}
-
-const sharedClients = new Map<string, DynamoDBDocumentClient>();
-
-/**
- * The one document client a process uses for an endpoint: every store in a function shares its
- * connection pool, so a cold start builds one SDK client and opens one TLS connection, not one
- * per table or port. Keyed by endpoint so a process (a test) that points elsewhere gets its own.
- */
-export function sharedDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
-  const key = endpoint ?? '';
-  let client = sharedClients.get(key);
-  if (!client) {
-    client = createDocumentClient(endpoint);
-    sharedClients.set(key, client);
-  }
-  return client;
-}
-
-/**
- * Whether a stored item is exactly the one a put wrote, as the document client marshals it
- * (undefined values removed). Tells a retried put that met its own first attempt's item from
- * one that met someone else's.
- */
-export function isItemWritten(stored: object | undefined, written: object): boolean {
-  return stored !== undefined && isDeepStrictEqual(stored, JSON.parse(JSON.stringify(written)));
-}
-
-/** The clients table's partition key; the construct and the local server create the table with it. */
-export const CLIENTS_TABLE_KEY = 'client_id';
+} from '../domain/clients.js';
+import { UnavailableError } from '../domain/oauth-error.js';
 
 /** DynamoDB's limit for a partition key value. */
 const MAX_KEY_BYTES = 2048;

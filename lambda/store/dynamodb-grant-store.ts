@@ -16,8 +16,8 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { UnavailableError } from '../domain/oauth-error.js';
-import { isItemWritten, sharedDocumentClient } from './dynamodb-client-store.js';
+import { isItemWritten, sharedDocumentClient } from '../aws/dynamodb.js';
+import { GRANT_KEY_PREFIXES, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../contract/tables.js';
 import type {
   AuthorizationCodeRecord,
   Consumed,
@@ -25,10 +25,8 @@ import type {
   GrantStore,
   PendingAuthorization,
   RefreshTokenRecord,
-} from './grant-store.js';
-
-export const GRANTS_TABLE_KEY = 'pk';
-export const GRANTS_TABLE_TTL_ATTRIBUTE = 'expires_at';
+} from '../domain/grants.js';
+import { UnavailableError } from '../domain/oauth-error.js';
 
 /** DynamoDB's limit for a partition key value. */
 const MAX_KEY_BYTES = 2048;
@@ -38,10 +36,10 @@ function storableKey(pk: string): boolean {
 }
 
 const key = {
-  pending: (id: string) => `pending#${id}`,
-  code: (hash: string) => `code#${hash}`,
-  refresh: (hash: string) => `refresh#${hash}`,
-  family: (id: string) => `family#${id}`,
+  pending: (id: string) => `${GRANT_KEY_PREFIXES.pending}${id}`,
+  code: (hash: string) => `${GRANT_KEY_PREFIXES.code}${hash}`,
+  refresh: (hash: string) => `${GRANT_KEY_PREFIXES.refresh}${hash}`,
+  family: (id: string) => `${GRANT_KEY_PREFIXES.family}${id}`,
 };
 
 type Item<T> = T & { [GRANTS_TABLE_KEY]: string };

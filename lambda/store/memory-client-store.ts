@@ -9,7 +9,7 @@ import {
   ClientExistsError,
   type ClientManagementStore,
   type RegisteredClient,
-} from './client-store.js';
+} from '../domain/clients.js';
 
 export class MemoryClientStore implements ClientManagementStore, ClientActivityStore {
   readonly #clients = new Map<string, RegisteredClient>();

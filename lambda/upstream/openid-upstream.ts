@@ -25,7 +25,7 @@ import {
   type UpstreamIdentityProvider,
   type UpstreamLogin,
   UpstreamLoginError,
-} from './upstream-provider.js';
+} from '../domain/upstream.js';
 
 export interface OpenIdUpstreamOptions {
   /** Issuer identifier; its `/.well-known/openid-configuration` is read on first use. */

@@ -6,8 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { CLIENTS_TABLE_KEY } from '../../lambda/store/dynamodb-client-store.js';
-import { GRANTS_TABLE_KEY } from '../../lambda/store/dynamodb-grant-store.js';
+import { CLIENTS_TABLE_KEY, GRANTS_TABLE_KEY } from '../../lambda/contract/tables.js';
 
 export const IN_MEMORY = ':memory:';
 

@@ -11,7 +11,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { preflightHeaders } from '../../lambda/http/cors.js';
+import { preflightHeaders } from '../../lambda/contract/cors.js';
 import {
   type GatewayResponseSpec,
   type GatewayResponseType,

@@ -9,10 +9,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_LIFETIMES, ENV, listEnv, redirectUriPolicyFromEnv, secondsEnv } from '../../lambda/config.js';
-import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../../lambda/domain/endpoints.js';
-import type { RedirectUriPolicy } from '../../lambda/domain/redirect-uri-policy.js';
-import { issuerFromEnv } from '../../lambda/domain/server-config.js';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../../lambda/contract/endpoints.js';
+import {
+  DEFAULT_LIFETIMES,
+  ENV,
+  readIssuer,
+  readList,
+  readRedirectUriPolicy,
+  readSeconds,
+} from '../../lambda/contract/environment.js';
+import type { RedirectUriPolicy } from '../../lambda/contract/settings.js';
 import { functionEnvironment, type GatewaySettings } from '../function-environment.js';
 import { FUNCTIONS } from '../routes.js';
 import { startDevOidcProvider } from './dev-oidc-provider.js';
@@ -68,17 +74,21 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     dynamodbEndpoint: env[ENV.dynamodbEndpoint] || undefined,
     tableName: env[ENV.tableName] || LOCAL_TABLE_NAME,
     grantsTableName: env[ENV.grantsTableName] || LOCAL_GRANTS_TABLE_NAME,
-    redirectUriPolicy: redirectUriPolicyFromEnv(env),
+    redirectUriPolicy: readRedirectUriPolicy(env),
     basePath,
-    issuerUrl: env[ENV.issuerUrl] ? issuerFromEnv(env) : undefined,
-    scopes: listEnv(ENV.scopes, env),
+    issuerUrl: env[ENV.issuerUrl] ? readIssuer(env) : undefined,
+    scopes: readList(env, ENV.scopes),
     cimdAllowLoopbackHttp: env[ENV.cimdAllowLoopbackHttp] === 'true',
     ...(env[ENV.initialAccessToken] ? { initialAccessToken: env[ENV.initialAccessToken] } : {}),
     clientIdleExpiryDays: Number(env[ENV.clientIdleExpiryDays] ?? 0),
     lifetimes: {
-      accessToken: secondsEnv(ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken, env),
-      refreshTokenIdle: secondsEnv(ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle, env),
-      refreshTokenAbsolute: secondsEnv(ENV.refreshTokenAbsoluteTtlSeconds, DEFAULT_LIFETIMES.refreshTokenAbsolute, env),
+      accessToken: readSeconds(env, ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken),
+      refreshTokenIdle: readSeconds(env, ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle),
+      refreshTokenAbsolute: readSeconds(
+        env,
+        ENV.refreshTokenAbsoluteTtlSeconds,
+        DEFAULT_LIFETIMES.refreshTokenAbsolute,
+      ),
     },
     ...(upstreamIssuer
       ? {

@@ -10,8 +10,8 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type * as oauth from 'oauth4webapi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../lambda/config.js';
-import { createDocumentClient } from '../../lambda/store/dynamodb-client-store.js';
+import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
+import { ENV } from '../../lambda/contract/environment.js';
 import { type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 import { type FaultAction, type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';

@@ -5,9 +5,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DAY_SECONDS, isIdleExpired, shouldRecordUse } from '../../lambda/domain/client-activity.js';
-import { ClientDirectory } from '../../lambda/store/client-directory.js';
-import type { RegisteredClient } from '../../lambda/store/client-store.js';
+import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
+import { ClientDirectory } from '../../lambda/wiring/clients.js';
 import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 
 const TABLE = 'abuse-clients';

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
 import {
   DynamoDbMetadataDocumentCache,
   metadataCacheKey,
@@ -15,9 +16,8 @@ import {
 } from '../../lambda/cimd/document-cache.js';
 import { fetchMetadataDocument } from '../../lambda/cimd/safe-fetch.js';
 import { clientMetadataValidator } from '../../lambda/domain/client-metadata.js';
+import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
-import type { RegisteredClient } from '../../lambda/store/client-store.js';
-import { createDocumentClient } from '../../lambda/store/dynamodb-client-store.js';
 import { ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 
 const TABLE = 'cimd-cache-grants';

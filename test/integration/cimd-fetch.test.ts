@@ -5,7 +5,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validateMetadataDocument } from '../../lambda/cimd/metadata-document.js';
 import {
   cacheControlMaxAge,
   checkAddress,
@@ -17,6 +16,7 @@ import {
   type ResolveHost,
 } from '../../lambda/cimd/safe-fetch.js';
 import { clientMetadataValidator } from '../../lambda/domain/client-metadata.js';
+import { validateMetadataDocument } from '../../lambda/domain/metadata-document.js';
 import { OAuthError } from '../../lambda/domain/oauth-error.js';
 
 const validate = clientMetadataValidator();

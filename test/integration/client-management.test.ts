@@ -13,9 +13,10 @@ import type {
   Context,
 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
+import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { hashSecret, secretMatchesHash } from '../../lambda/domain/secrets.js';
-import type { RegisteredClient } from '../../lambda/store/client-store.js';
-import { createDocumentClient, DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
+import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;

@@ -16,7 +16,10 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
 import { clientMetadataValidator } from '../../lambda/domain/client-metadata.js';
+import { ClientExistsError, type RegisteredClient } from '../../lambda/domain/clients.js';
+import type { PendingAuthorization, RefreshTokenRecord } from '../../lambda/domain/grants.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
 import { s256Challenge } from '../../lambda/domain/pkce.js';
 import { registerClient } from '../../lambda/domain/registration.js';
@@ -29,10 +32,8 @@ import {
   type TokenDeps,
 } from '../../lambda/domain/token-service.js';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
-import { ClientExistsError, type RegisteredClient } from '../../lambda/store/client-store.js';
-import { createDocumentClient, DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
+import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
-import type { PendingAuthorization, RefreshTokenRecord } from '../../lambda/store/grant-store.js';
 import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 import { type FaultAction, type FaultProxy, type ProxiedRequest, startFaultProxy } from '../support/fault-proxy.js';
 

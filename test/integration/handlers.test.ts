@@ -254,7 +254,7 @@ describe('when the table fails', () => {
     const dead = await startDynalite(':memory:');
     const endpoint = dead.endpoint;
     await dead.close();
-    const { createDocumentClient } = await import('../../lambda/store/dynamodb-client-store.js');
+    const { createDocumentClient } = await import('../../lambda/aws/dynamodb.js');
     const unreachable = new DynamoDbClientStore(TABLE, createDocumentClient(endpoint));
     await expect(unreachable.getById('anything')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
     await expect(

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type UpstreamLogin, UpstreamLoginError } from '../../lambda/domain/upstream.js';
 import { OpenIdUpstream } from '../../lambda/upstream/openid-upstream.js';
-import { type UpstreamLogin, UpstreamLoginError } from '../../lambda/upstream/upstream-provider.js';
 import { type DevOidcProvider, startDevOidcProvider } from '../../lib/local/dev-oidc-provider.js';
 import { CookieJar, followRedirects, type Landing, parseForms, submitForm } from '../support/browser-like.js';
 

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
+import type { RegisteredClient } from '../../lambda/domain/clients.js';
+import type { PendingAuthorization } from '../../lambda/domain/grants.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
 import { s256Challenge } from '../../lambda/domain/pkce.js';
 import type { ServerConfig } from '../../lambda/domain/server-config.js';
@@ -22,10 +25,7 @@ import {
   type TokenResponse,
 } from '../../lambda/domain/token-service.js';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
-import type { RegisteredClient } from '../../lambda/store/client-store.js';
-import { createDocumentClient } from '../../lambda/store/dynamodb-client-store.js';
 import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
-import type { PendingAuthorization } from '../../lambda/store/grant-store.js';
 import { ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 
 const TABLE = 'token-service-grants';

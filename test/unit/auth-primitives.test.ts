@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { authenticateClient } from '../../lambda/domain/client-authentication.js';
+import type { ClientStore, RegisteredClient } from '../../lambda/domain/clients.js';
 import { OAuthError } from '../../lambda/domain/oauth-error.js';
 import { pkceVerifierMatches, s256Challenge } from '../../lambda/domain/pkce.js';
 import { hashSecret } from '../../lambda/domain/secrets.js';
 import { grantableScope, resolveResource } from '../../lambda/domain/server-config.js';
 import { formToken, formTokenMatches, signValue, verifySignedValue } from '../../lambda/domain/signed-values.js';
-import type { ClientStore, RegisteredClient } from '../../lambda/store/client-store.js';
 
 // RFC 7636 Appendix B.
 const RFC_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';

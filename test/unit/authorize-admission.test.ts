@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { REFUSALS, type Refusal } from '../../lambda/domain/authorization-refusal.js';
 import { admitAuthorizeRequest, type ClientLookup } from '../../lambda/domain/authorize-admission.js';
+import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { UnavailableError } from '../../lambda/domain/oauth-error.js';
 import type { MultiValueQuery } from '../../lambda/domain/query.js';
-import type { RegisteredClient } from '../../lambda/store/client-store.js';
 
 function client(client_id: string, redirect_uris: string[]): RegisteredClient {
   return {

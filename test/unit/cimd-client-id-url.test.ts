@@ -3,7 +3,7 @@ import {
   CLIENT_ID_URL_MAX_LENGTH,
   clientIdUrlProblem,
   isClientIdMetadataUrl,
-} from '../../lambda/cimd/client-id-url.js';
+} from '../../lambda/domain/client-id-url.js';
 
 describe('isClientIdMetadataUrl: which client_id values name a metadata document', () => {
   it.each([

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  matchRedirectUri,
-  type RedirectUriPolicy,
-  redirectUriProblem,
-} from '../../lambda/domain/redirect-uri-policy.js';
+import { type RedirectUriPolicy } from '../../lambda/contract/settings.js';
+import { matchRedirectUri, redirectUriProblem } from '../../lambda/domain/redirect-uri-policy.js';
 
 const NO_PRIVATE_USE: RedirectUriPolicy = { allowPrivateUseSchemes: false };
 const ALLOW_LIST: RedirectUriPolicy = {

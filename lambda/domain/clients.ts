@@ -2,7 +2,7 @@
  * The ClientStore port: everything the system (and a user's own backend) asks of the
  * registered-clients table. Handlers depend on this interface; adapters implement it.
  */
-import type { ClientMetadata } from '../domain/client-metadata.js';
+import type { ClientMetadata } from './client-metadata.js';
 
 export interface RegisteredClient extends ClientMetadata {
   client_id: string;

@@ -1,9 +1,10 @@
 /**
- * Function configuration, read from the environment at module load so a misconfigured
- * function fails at its first cold start, not on some later request. The names are shared
- * with the CDK construct and the local server, which set them.
+ * The environment contract between the infrastructure (lib/, which sets the variables per
+ * function) and the functions (lambda/wiring/, which read them): one table of names, the
+ * defaults both sides assume, and the encoding of the settings that are not plain strings.
+ * A leaf module: it imports nothing.
  */
-import type { RedirectUriPolicy } from './domain/redirect-uri-policy.js';
+import type { RedirectUriPolicy } from './settings.js';
 
 export const SERVICE_NAME = 'mcp-oauth-gateway';
 export const METRICS_NAMESPACE = 'McpOAuthGateway';
@@ -46,6 +47,25 @@ export const ENV = {
   clientIdleExpiryDays: 'CLIENT_IDLE_EXPIRY_DAYS',
   /** 'true' only in tests and local mode: Client ID Metadata Documents may be served over http from loopback. */
   cimdAllowLoopbackHttp: 'CIMD_ALLOW_LOOPBACK_HTTP',
+  // The protected resource's functions (token authorizer, MCP server, protected resource metadata).
+
+  /**
+   * The RFC 8707 resource identifier: the exact URL of the MCP endpoint (say
+   * https://api.example.com/mcp). Tokens must name it in `aud`; the MCP server builds request
+   * URLs from it, never from a Host header. It must be one of the authorization server's
+   * PROTECTED_RESOURCES.
+   */
+  resourceUrl: 'RESOURCE_URL',
+  /** The authorization server's JWKS (its /jwks endpoint), fetched by the token authorizer. */
+  jwksUrl: 'JWKS_URL',
+  /** Where the protected resource metadata document is served; named in every challenge. */
+  resourceMetadataUrl: 'RESOURCE_METADATA_URL',
+  /** Optional, comma-separated: advertised as scopes_supported in the metadata document. */
+  scopesSupported: 'RESOURCE_SCOPES',
+  /** Optional, comma-separated: scopes every MCP request needs; a token without them gets 403. */
+  requiredScopes: 'REQUIRED_SCOPES',
+  /** Optional: human-readable resource_name in the metadata document. */
+  resourceName: 'RESOURCE_NAME',
 } as const;
 
 /** Lifetimes, in seconds, when the deployment does not set them. */
@@ -59,28 +79,7 @@ export const DEFAULT_LIFETIMES = {
   consentMemory: 30 * 24 * 3600,
 } as const;
 
-export function listEnv(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env[name] ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-}
-
-export function secondsEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const seconds = Number(value);
-  if (!Number.isInteger(seconds) || seconds <= 0) throw new Error(`${name} must be a positive whole number of seconds`);
-  return seconds;
-}
-
-export function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`Missing required environment variable ${name}`);
-  return value;
-}
-
-/** Serializes a policy into the environment variables that redirectUriPolicyFromEnv reads. */
+/** Serializes a policy into the environment variables that readRedirectUriPolicy reads. */
 export function redirectUriPolicyEnv(policy: RedirectUriPolicy): Record<string, string> {
   return {
     [ENV.allowPrivateUseSchemes]: String(policy.allowPrivateUseSchemes),
@@ -103,6 +102,33 @@ export function redirectUriPolicyFrom(
   };
 }
 
-export function redirectUriPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RedirectUriPolicy {
+/** A set of environment variables: `process.env` in the functions, a test's or local mode's own. */
+export type EnvSource = Readonly<Record<string, string | undefined>>;
+
+/** A comma-separated setting as a list, items trimmed, empty items dropped. */
+export function readList(env: EnvSource, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+/** A lifetime in whole seconds; unset or empty is the fallback, anything else not positive is refused. */
+export function readSeconds(env: EnvSource, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds <= 0) throw new Error(`${name} must be a positive whole number of seconds`);
+  return seconds;
+}
+
+/** The issuer exactly as clients use it: RFC 8414 section 2, no trailing slash. */
+export function readIssuer(env: EnvSource): string {
+  const issuer = env[ENV.issuerUrl];
+  if (!issuer) throw new Error(`Missing required environment variable ${ENV.issuerUrl}`);
+  return issuer.replace(/\/+$/, '');
+}
+
+export function readRedirectUriPolicy(env: EnvSource): RedirectUriPolicy {
   return redirectUriPolicyFrom(env[ENV.allowPrivateUseSchemes], env[ENV.allowedRedirectHosts]);
 }

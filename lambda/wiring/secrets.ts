@@ -6,8 +6,8 @@
  * shape), the value is kept once read, and a failed read is retried by the next request.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { BOUNDED_SDK_OPTIONS } from './aws/sdk-options.js';
-import { UnavailableError } from './domain/oauth-error.js';
+import { BOUNDED_SDK_OPTIONS } from '../aws/sdk-options.js';
+import { UnavailableError } from '../domain/oauth-error.js';
 
 let client: SecretsManagerClient | undefined;
 

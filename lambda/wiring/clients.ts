@@ -4,14 +4,16 @@
  * authorizer, the token endpoint and revocation all ask this, so a CIMD client is treated like a
  * registered public client everywhere.
  */
-import { isClientIdMetadataUrl } from '../cimd/client-id-url.js';
+
 import { DynamoDbMetadataDocumentCache, resolveMetadataClient } from '../cimd/document-cache.js';
 import { fetchMetadataDocument } from '../cimd/safe-fetch.js';
-import { ENV, redirectUriPolicyFromEnv, requireEnv } from '../config.js';
+import { ENV } from '../contract/environment.js';
 import { isIdleExpired } from '../domain/client-activity.js';
+import { isClientIdMetadataUrl } from '../domain/client-id-url.js';
 import { clientMetadataValidator } from '../domain/client-metadata.js';
-import type { ClientStore, RegisteredClient } from './client-store.js';
-import { DynamoDbClientStore } from './dynamodb-client-store.js';
+import type { ClientStore, RegisteredClient } from '../domain/clients.js';
+import { DynamoDbClientStore } from '../store/dynamodb-client-store.js';
+import { redirectUriPolicyFromEnv, requireEnv } from './env.js';
 
 export interface MetadataDocuments {
   allowLoopbackHttp: boolean;

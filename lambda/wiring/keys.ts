@@ -4,10 +4,11 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { BOUNDED_SDK_OPTIONS } from '../aws/sdk-options.js';
-import { ENV, listEnv } from '../config.js';
-import { KmsPublicKeys, KmsSigner } from './kms-signing-key.js';
-import { LocalSigningKey } from './local-signing-key.js';
-import type { AccessTokenSigner, PublicKeySource } from './signing-key.js';
+import { ENV } from '../contract/environment.js';
+import type { AccessTokenSigner, PublicKeySource } from '../domain/signing.js';
+import { KmsPublicKeys, KmsSigner } from '../keys/kms-signing-key.js';
+import { LocalSigningKey } from '../keys/local-signing-key.js';
+import { listEnv } from './env.js';
 
 function kmsClient(): KMSClient {
   return new KMSClient(BOUNDED_SDK_OPTIONS);

@@ -12,9 +12,9 @@
  *
  * Every refusal is an OAuthError `invalid_client` whose description names the rule.
  */
-import type { clientMetadataValidator } from '../domain/client-metadata.js';
-import { OAuthError } from '../domain/oauth-error.js';
-import type { RegisteredClient } from '../store/client-store.js';
+import type { clientMetadataValidator } from './client-metadata.js';
+import type { RegisteredClient } from './clients.js';
+import { OAuthError } from './oauth-error.js';
 
 export type MetadataValidator = ReturnType<typeof clientMetadataValidator>;
 

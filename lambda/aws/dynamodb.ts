@@ -1,0 +1,39 @@
+/** The DynamoDB document client the adapters share, and what a retried write can tell. */
+import { isDeepStrictEqual } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BOUNDED_SDK_OPTIONS } from './sdk-options.js';
+
+/** Bounded retries and timeouts (BOUNDED_SDK_OPTIONS): a slow table yields a prompt 503. */
+export function createDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({ ...(endpoint ? { endpoint } : {}), ...BOUNDED_SDK_OPTIONS });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+const sharedClients = new Map<string, DynamoDBDocumentClient>();
+
+/**
+ * The one document client a process uses for an endpoint: every store in a function shares its
+ * connection pool, so a cold start builds one SDK client and opens one TLS connection, not one
+ * per table or port. Keyed by endpoint so a process (a test) that points elsewhere gets its own.
+ */
+export function sharedDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
+  const key = endpoint ?? '';
+  let client = sharedClients.get(key);
+  if (!client) {
+    client = createDocumentClient(endpoint);
+    sharedClients.set(key, client);
+  }
+  return client;
+}
+
+/**
+ * Whether a stored item is exactly the one a put wrote, as the document client marshals it
+ * (undefined values removed). Tells a retried put that met its own first attempt's item from
+ * one that met someone else's.
+ */
+export function isItemWritten(stored: object | undefined, written: object): boolean {
+  return stored !== undefined && isDeepStrictEqual(stored, JSON.parse(JSON.stringify(written)));
+}

@@ -1,0 +1,23 @@
+/**
+ * The two tables' key schemes, shared by the DynamoDB adapters (lambda/store/, lambda/cimd/),
+ * the CDK construct that creates the tables and the IAM condition that confines a function to
+ * its items (dynamodb:LeadingKeys on a prefix below), and the local server's table set-up.
+ * A leaf module: it imports nothing.
+ */
+
+/** The registered-clients table: one item per client, keyed by its client_id. */
+export const CLIENTS_TABLE_KEY = 'client_id';
+
+/** The grants table: short-lived state under `<kind>#<id or hash>`, with a TTL attribute for clean-up. */
+export const GRANTS_TABLE_KEY = 'pk';
+export const GRANTS_TABLE_TTL_ATTRIBUTE = 'expires_at';
+
+/** The `<kind>#` prefix of each kind of item in the grants table. */
+export const GRANT_KEY_PREFIXES = {
+  pending: 'pending#',
+  code: 'code#',
+  refresh: 'refresh#',
+  family: 'family#',
+  /** Cached Client ID Metadata Documents: the redirect-URI authorizer may touch only these. */
+  metadataDocument: 'cimd#',
+} as const;

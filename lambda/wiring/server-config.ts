@@ -1,0 +1,25 @@
+/** The authorization server's settings, from the function environment. */
+import { DEFAULT_LIFETIMES, ENV, type EnvSource, readIssuer } from '../contract/environment.js';
+import type { ServerConfig } from '../domain/server-config.js';
+import { listEnv, secondsEnv } from './env.js';
+
+/** Every reader of ISSUER_URL normalizes it the same way (contract/environment.ts). */
+export function issuerFromEnv(env: EnvSource = process.env): string {
+  return readIssuer(env);
+}
+
+export function serverConfigFromEnv(env: EnvSource = process.env): ServerConfig {
+  const issuer = issuerFromEnv(env);
+  return {
+    issuer,
+    resources: listEnv(ENV.protectedResources, env),
+    scopes: listEnv(ENV.scopes, env),
+    accessTokenTtl: secondsEnv(ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken, env),
+    refreshTokenIdleTtl: secondsEnv(ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle, env),
+    refreshTokenAbsoluteTtl: secondsEnv(
+      ENV.refreshTokenAbsoluteTtlSeconds,
+      DEFAULT_LIFETIMES.refreshTokenAbsolute,
+      env,
+    ),
+  };
+}
