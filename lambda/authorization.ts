@@ -11,7 +11,7 @@ import { METRICS } from './contract/metrics.js';
 import { completeCallback, type FlowDeps, startAuthorization, submitConsent } from './domain/authorization-flow.js';
 import { OAuthError } from './domain/oauth-error.js';
 import { singleValuedForm, singleValuedQuery } from './domain/query.js';
-import { CONSENT_COOKIE, type CookieSettings, readCookie, TRANSACTION_COOKIE } from './http/cookies.js';
+import { type CookieSettings, FLOW_COOKIES, readCookie } from './http/cookies.js';
 import { renderFlowOutcome } from './http/flow-responses.js';
 import { httpFunction, MAX_BODY_BYTES } from './http/pipeline.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
@@ -26,18 +26,20 @@ const grants = new DynamoDbGrantStore(requireEnv(ENV.grantsTableName));
 const upstreamSecret = secretReader(ENV.upstreamClientSecret, ENV.upstreamClientSecretArn);
 const cookieKey = requiredSecretReader(ENV.cookieSecret, ENV.cookieSecretArn);
 /** Built on the first request, once its secrets are read; a failed read answers 503 and is retried. */
+// Settings are read at load, so a misconfigured function fails its first cold start; only the
+// secrets wait for the first request.
+const upstream = {
+  issuer: requireEnv(ENV.upstreamIssuer),
+  clientId: requireEnv(ENV.upstreamClientId),
+  redirectUri: `${config.issuer}${ENDPOINTS.callback}`,
+  scope: process.env[ENV.upstreamScope] || 'openid',
+  allowInsecureHttp: process.env[ENV.upstreamAllowHttp] === 'true',
+};
 const flowDeps = onFirstUse(async (): Promise<FlowDeps> => {
   const [clientSecret, key] = await Promise.all([upstreamSecret(), cookieKey()]);
   return {
     grants,
-    upstream: new OpenIdUpstream({
-      issuer: requireEnv(ENV.upstreamIssuer),
-      clientId: requireEnv(ENV.upstreamClientId),
-      ...(clientSecret ? { clientSecret } : {}),
-      redirectUri: `${config.issuer}${ENDPOINTS.callback}`,
-      scope: process.env[ENV.upstreamScope] || 'openid',
-      allowInsecureHttp: process.env[ENV.upstreamAllowHttp] === 'true',
-    }),
+    upstream: new OpenIdUpstream({ ...upstream, ...(clientSecret ? { clientSecret } : {}) }),
     config,
     cookieKey: key,
     now: () => Math.floor(Date.now() / 1000),
@@ -66,7 +68,7 @@ async function authorize(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<A
       redirectUri,
     },
     queryOf(event),
-    readCookie(event.headers, cookies, CONSENT_COOKIE),
+    readCookie(event.headers, cookies, FLOW_COOKIES.consent),
   );
   return renderFlowOutcome(outcome, cookies);
 }
@@ -89,8 +91,8 @@ async function consent(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<API
   if (!form) throw new OAuthError('invalid_request', 'The consent form must be a form-encoded POST.');
   const outcome = await submitConsent(deps, {
     form,
-    transactionCookie: readCookie(event.headers, cookies, TRANSACTION_COOKIE),
-    consentCookie: readCookie(event.headers, cookies, CONSENT_COOKIE),
+    transactionCookie: readCookie(event.headers, cookies, FLOW_COOKIES.transaction),
+    consentCookie: readCookie(event.headers, cookies, FLOW_COOKIES.consent),
     origin: event.headers.origin,
   });
   return renderFlowOutcome(outcome, cookies);
@@ -106,7 +108,7 @@ async function callback(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<AP
     deps,
     query.params,
     callbackUrl,
-    readCookie(event.headers, cookies, TRANSACTION_COOKIE),
+    readCookie(event.headers, cookies, FLOW_COOKIES.transaction),
   );
   return renderFlowOutcome(outcome, cookies);
 }

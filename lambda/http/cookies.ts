@@ -14,8 +14,6 @@ export const FLOW_COOKIES: Readonly<Record<BrowserSlot, string>> = {
   transaction: 'mcpgw_tx',
   consent: 'mcpgw_consent',
 };
-export const TRANSACTION_COOKIE = FLOW_COOKIES.transaction;
-export const CONSENT_COOKIE = FLOW_COOKIES.consent;
 
 export function cookieName(settings: CookieSettings, name: string): string {
   // __Host-: Secure, Path=/, no Domain; a sibling subdomain cannot set or shadow it.

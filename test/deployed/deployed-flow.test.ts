@@ -20,6 +20,7 @@ import {
   registerTestClient,
   runBrowser,
 } from '../support/oauth-flow.js';
+import type { EndpointMode } from './support/aws-endpoints.js';
 import { type SynthesizedApp, synthesizeApp } from './support/cloud-assembly.js';
 import { Deployment } from './support/deployment.js';
 import type { Statement } from './support/iam.js';
@@ -253,18 +254,37 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
   });
 
   describe('when a dependency fails', () => {
+    /** Runs `request` with the endpoint in `mode`, and puts the endpoint back up whatever happens. */
+    async function whileEndpoint<T>(endpoint: { mode: EndpointMode }, mode: EndpointMode, request: () => Promise<T>) {
+      endpoint.mode = mode;
+      try {
+        return await request();
+      } finally {
+        endpoint.mode = 'up';
+      }
+    }
+
+    /** A fresh code of the flow's client, up to the redirect back to it (not yet exchanged). */
+    async function freshCode() {
+      const attempt = await authorizationUrl(flow.as, flow.registered);
+      const landing = await runBrowser(attempt.url, REDIRECT_URI, new CookieJar());
+      expect(landing.kind).toBe('stopped');
+      return () => exchange(flow.as, flow.registered, landing.url, attempt.codeVerifier);
+    }
+
+    async function expectUnavailable(response: Response) {
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    }
+
     it('a Secrets Manager outage at a cold start answers 503 temporarily_unavailable, and the same environment recovers', async () => {
       const authorization = deployment.function('authorization').lambda;
       await authorization.recycle();
       const attempt = await authorizationUrl(flow.as, flow.registered);
-      deployment.aws.secretsManager.mode = 'down';
-      try {
-        const response = await fetch(attempt.url, { redirect: 'manual' });
-        expect(response.status).toBe(503);
-        expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
-      } finally {
-        deployment.aws.secretsManager.mode = 'up';
-      }
+      const refused = await whileEndpoint(deployment.aws.secretsManager, 'down', () =>
+        fetch(attempt.url, { redirect: 'manual' }),
+      );
+      await expectUnavailable(refused);
       const coldStarts = authorization.coldStarts;
       const again = await fetch(attempt.url, { redirect: 'manual' });
       expect(again.status).toBe(200);
@@ -275,65 +295,40 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
       const authorization = deployment.function('authorization').lambda;
       await authorization.recycle();
       const attempt = await authorizationUrl(flow.as, flow.registered);
-      deployment.aws.secretsManager.mode = 'stall';
       const started = Date.now();
-      try {
-        const response = await fetch(attempt.url, { redirect: 'manual' });
-        expect(response.status).toBe(503);
-        expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
-      } finally {
-        deployment.aws.secretsManager.mode = 'up';
-      }
+      const refused = await whileEndpoint(deployment.aws.secretsManager, 'stall', () =>
+        fetch(attempt.url, { redirect: 'manual' }),
+      );
+      await expectUnavailable(refused);
       expect(Date.now() - started).toBeLessThan(deployment.function('authorization').spec.timeoutSeconds * 1000);
     }, 30_000);
 
     it('a KMS outage at POST /token answers 503 and leaves the code redeemable', async () => {
-      const jar = new CookieJar();
-      const attempt = await authorizationUrl(flow.as, flow.registered);
-      const landing = await runBrowser(attempt.url, REDIRECT_URI, jar);
-      expect(landing.kind).toBe('stopped');
-      deployment.aws.kms.mode = 'down';
-      let refused: Awaited<ReturnType<typeof exchange>>;
-      try {
-        refused = await exchange(flow.as, flow.registered, landing.url, attempt.codeVerifier);
-      } finally {
-        deployment.aws.kms.mode = 'up';
-      }
+      const redeem = await freshCode();
+      const refused = await whileEndpoint(deployment.aws.kms, 'down', redeem);
       expect(refused).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
-      const retried = await exchange(flow.as, flow.registered, landing.url, attempt.codeVerifier);
+      const retried = await redeem();
       expect(retried.status).toBe(200);
       expect(retried.body).toMatchObject({ token_type: 'Bearer', refresh_token: expect.any(String) });
     }, 30_000);
 
     it('a stalled KMS at POST /token answers 503 within the function timeout', async () => {
-      const attempt = await authorizationUrl(flow.as, flow.registered);
-      const landing = await runBrowser(attempt.url, REDIRECT_URI, new CookieJar());
-      deployment.aws.kms.mode = 'stall';
+      const redeem = await freshCode();
       const started = Date.now();
-      let refused: Awaited<ReturnType<typeof exchange>>;
-      try {
-        refused = await exchange(flow.as, flow.registered, landing.url, attempt.codeVerifier);
-      } finally {
-        deployment.aws.kms.mode = 'up';
-      }
+      const refused = await whileEndpoint(deployment.aws.kms, 'stall', redeem);
       expect(refused).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
       expect(Date.now() - started).toBeLessThan(deployment.function('token').spec.timeoutSeconds * 1000);
     }, 30_000);
 
     it('a DynamoDB outage at POST /register answers 503 temporarily_unavailable', async () => {
-      deployment.aws.dynamodb.mode = 'down';
-      let response: Response;
-      try {
-        response = await fetch(flow.as.registration_endpoint as string, {
+      const refused = await whileEndpoint(deployment.aws.dynamodb, 'down', () =>
+        fetch(flow.as.registration_endpoint as string, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' }),
-        });
-      } finally {
-        deployment.aws.dynamodb.mode = 'up';
-      }
-      expect(response.status).toBe(503);
-      expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable' });
+        }),
+      );
+      await expectUnavailable(refused);
     }, 30_000);
   });
 });

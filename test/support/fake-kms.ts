@@ -106,29 +106,11 @@ export class FakeKms {
     if (this.failing) return [500, { __type: 'KMSInternalException', message: 'fake outage' }];
     const key = this.keys.get(body.KeyId);
     if (!key) return [400, { __type: 'NotFoundException', message: `no key ${body.KeyId}` }];
-    const KeyId = `arn:aws:kms:us-east-1:111122223333:key/${body.KeyId}`;
-    if (target === 'TrentService.GetPublicKey') {
-      return [
-        200,
-        {
-          KeyId,
-          PublicKey: key.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-          KeySpec: 'ECC_NIST_P256',
-          KeyUsage: key.keyUsage,
-          SigningAlgorithms: ['ECDSA_SHA_256'],
-        },
-      ];
-    }
-    if (target === 'TrentService.Sign') {
-      const digest = Buffer.from(body.Message, 'base64');
-      // What real KMS insists on for a DIGEST message with ECDSA_SHA_256.
-      if (body.MessageType !== 'DIGEST' || body.SigningAlgorithm !== 'ECDSA_SHA_256' || digest.length !== 32) {
-        return [400, { __type: 'ValidationException', message: 'expected a 32-byte DIGEST for ECDSA_SHA_256' }];
-      }
-      const d = toBigInt(Buffer.from(key.privateKey.export({ format: 'jwk' }).d as string, 'base64url'));
-      return [200, { KeyId, Signature: signDigest(digest, d).toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' }];
-    }
-    return [400, { __type: 'UnknownOperationException', message: target }];
+    return kmsOperation(target, body, {
+      ...key,
+      arn: `arn:aws:kms:us-east-1:111122223333:key/${body.KeyId}`,
+      keySpec: 'ECC_NIST_P256',
+    });
   }
 
   async listen(): Promise<string> {
@@ -140,4 +122,45 @@ export class FakeKms {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
+}
+
+/** A P-256 key as the KMS stand-ins hold it: its ARN, its pair, and what KMS reports of it. */
+export interface StandInKmsKey {
+  arn: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  keySpec: string;
+  keyUsage: string;
+}
+
+/**
+ * The KMS JSON 1.1 answer to GetPublicKey or Sign on `key`, as KMS gives it: the public key as
+ * DER SPKI, and for a DIGEST message with ECDSA_SHA_256 (what real KMS insists on) a DER ECDSA
+ * signature of the digest itself.
+ */
+export function kmsOperation(target: string, body: Record<string, string>, key: StandInKmsKey): [number, object] {
+  if (target === 'TrentService.GetPublicKey') {
+    return [
+      200,
+      {
+        KeyId: key.arn,
+        PublicKey: key.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+        KeySpec: key.keySpec,
+        KeyUsage: key.keyUsage,
+        SigningAlgorithms: ['ECDSA_SHA_256'],
+      },
+    ];
+  }
+  if (target === 'TrentService.Sign') {
+    const digest = Buffer.from(body.Message ?? '', 'base64');
+    if (body.MessageType !== 'DIGEST' || body.SigningAlgorithm !== 'ECDSA_SHA_256' || digest.length !== 32) {
+      return [400, { __type: 'ValidationException', message: 'expected a 32-byte DIGEST for ECDSA_SHA_256' }];
+    }
+    const d = toBigInt(Buffer.from(key.privateKey.export({ format: 'jwk' }).d as string, 'base64url'));
+    return [
+      200,
+      { KeyId: key.arn, Signature: signDigest(digest, d).toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' },
+    ];
+  }
+  return [400, { __type: 'UnknownOperationException', message: target }];
 }

@@ -9,7 +9,7 @@
  * the resource being the ARN AWS would check, with `dynamodb:LeadingKeys` for item calls.
  * Signatures themselves are not verified. Every call is recorded, allowed or not.
  */
-import { createHash, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
   createServer,
   request as httpRequest,
@@ -20,7 +20,7 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type LocalDynamo, startDynalite } from '../../../lib/local/dynamodb.js';
-import { signDigest, toBigInt } from '../../support/fake-kms.js';
+import { kmsOperation, type StandInKmsKey } from '../../support/fake-kms.js';
 import type { Template } from './cloud-assembly.js';
 import { evaluate, type Statement } from './iam.js';
 import { ACCOUNT, REGION, type Resolver } from './intrinsics.js';
@@ -189,20 +189,12 @@ class DynamoDbEndpoint extends JsonEndpoint {
   }
 }
 
-interface StandInKey {
-  arn: string;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  keySpec: string;
-  keyUsage: string;
-}
-
 /** KMS: GetPublicKey and Sign, on a real P-256 key per AWS::KMS::Key of the template. */
 class KmsEndpoint extends JsonEndpoint {
   constructor(
     callers: Map<string, Caller>,
     calls: RecordedCall[],
-    private readonly keys: StandInKey[],
+    private readonly keys: StandInKmsKey[],
   ) {
     super('kms', callers, calls);
   }
@@ -217,30 +209,7 @@ class KmsEndpoint extends JsonEndpoint {
     const resource = key?.arn ?? `arn:aws:kms:${REGION}:${ACCOUNT}:key/${input.KeyId}`;
     if (!this.authorize(caller, action, resource)) return this.denied(caller, action, resource);
     if (!key) return [400, { __type: 'NotFoundException', message: `Key '${resource}' does not exist` }];
-    if (operation === 'GetPublicKey') {
-      return [
-        200,
-        {
-          KeyId: key.arn,
-          PublicKey: key.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-          KeySpec: key.keySpec,
-          KeyUsage: key.keyUsage,
-          SigningAlgorithms: ['ECDSA_SHA_256'],
-        },
-      ];
-    }
-    if (operation === 'Sign') {
-      const digest = Buffer.from(input.Message ?? '', 'base64');
-      if (input.MessageType !== 'DIGEST' || input.SigningAlgorithm !== 'ECDSA_SHA_256' || digest.length !== 32) {
-        return [400, { __type: 'ValidationException', message: 'expected a 32-byte DIGEST for ECDSA_SHA_256' }];
-      }
-      const d = toBigInt(Buffer.from(key.privateKey.export({ format: 'jwk' }).d as string, 'base64url'));
-      return [
-        200,
-        { KeyId: key.arn, Signature: signDigest(digest, d).toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' },
-      ];
-    }
-    return [400, { __type: 'UnknownOperationException', message: target }];
+    return kmsOperation(target, input, key);
   }
 }
 
@@ -293,7 +262,7 @@ export class AwsEndpoints {
   readonly calls: RecordedCall[] = [];
   readonly callers = new Map<string, Caller>();
   readonly secrets: StandInSecret[] = [];
-  readonly keys: StandInKey[] = [];
+  readonly keys: StandInKmsKey[] = [];
   dynamodb!: DynamoDbEndpoint;
   kms!: KmsEndpoint;
   secretsManager!: SecretsManagerEndpoint;
