@@ -86,10 +86,10 @@ export class GatewayStack extends Stack {
       description: 'OAuth issuer; metadata at <Issuer>/.well-known/oauth-authorization-server',
       value: this.gateway.issuer,
     });
-    if (this.gateway.userPool) {
+    if (this.gateway.signIn) {
       new CfnOutput(this, 'UserPoolId', {
         description: 'Cognito user pool people sign in with; create the first user here',
-        value: this.gateway.userPool.userPoolId,
+        value: this.gateway.signIn.userPool.userPoolId,
       });
     }
     new CfnOutput(this, 'ClientsTableName', {

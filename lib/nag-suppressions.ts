@@ -97,12 +97,12 @@ export const GATEWAY_FINDINGS: readonly Acknowledgement<OAuthGateway>[] = [
     reason:
       'MFA is optional (TOTP) so that an administrator-created first user can sign in and enrol; teams that require ' +
       'MFA set it on the pool or bring their own provider (upstream property).',
-    on: (gateway) => (gateway.userPool ? [gateway.userPool] : []),
+    on: (gateway) => (gateway.signIn ? [gateway.signIn.userPool] : []),
   },
   {
     id: 'AwsSolutions-COG8',
     reason: 'The Plus feature plan is billed per user; it is a choice for the team, not a default.',
-    on: (gateway) => (gateway.userPool ? [gateway.userPool] : []),
+    on: (gateway) => (gateway.signIn ? [gateway.signIn.userPool] : []),
   },
 ];
 

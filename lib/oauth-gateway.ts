@@ -1,12 +1,14 @@
 /**
- * The reusable construct: the clients table, one function per entry of the route table, the
- * REST API with its redirect-URI authorizer and OAuth-shaped gateway responses.
- * Stack-level concerns (outputs, cdk-nag) live in gateway-stack.ts.
+ * The reusable construct: one function per entry of the route table with exactly the grants it
+ * declares, the REST API with its redirect-URI authorizer and OAuth-shaped gateway responses,
+ * and the settings every function's environment is derived from. It creates the stateful parts
+ * too: the clients and grants tables, the signing key and secrets, and, without an upstream,
+ * the Cognito sign-in (cognito-sign-in.ts). Stack-level concerns (outputs, cdk-nag) live in
+ * gateway-stack.ts.
  */
-import { Duration, Fn, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -18,6 +20,7 @@ import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
 import { DEFAULT_LIFETIMES } from '../lambda/contract/environment.js';
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../lambda/contract/settings.js';
 import { CLIENTS_TABLE_KEY, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../lambda/contract/tables.js';
+import { CognitoSignIn } from './cognito-sign-in.js';
 import type { GatewaySettings } from './function-environment.js';
 import { GatewayMonitoring, type MonitoringProps } from './monitoring.js';
 import { RouteTableApi, type ThrottleSettings } from './route-table-api.js';
@@ -69,7 +72,8 @@ export interface OAuthGatewayProps {
    * Domain prefix of the Cognito sign-in pages (when no upstream is given): 1-63 lowercase
    * letters, digits and hyphens, without `aws`, `amazon` or `cognito`. It cannot change on an
    * existing stack without replacing the domain. Default: the stack name, sanitized, and eight
-   * hex digits unique to the CloudFormation stack (see defaultCognitoDomainPrefix).
+   * hex digits unique to the CloudFormation stack (see defaultCognitoDomainPrefix in
+   * cognito-sign-in.ts).
    */
   readonly cognitoDomainPrefix?: string;
   /**
@@ -137,8 +141,8 @@ export class OAuthGateway extends Construct {
   readonly webAcl?: GatewayWebAcl;
   readonly tracing: boolean;
   readonly monitoring?: GatewayMonitoring;
-  /** The user pool people sign in with, when the construct created it. */
-  readonly userPool?: cognito.UserPool;
+  /** The Cognito user pool, sign-in domain and app client, when the construct created them (no upstream). */
+  readonly signIn?: CognitoSignIn;
   readonly functions: Partial<Record<FunctionName, NodejsFunction>>;
   /** API methods by route, e.g. `POST /register` (and `OPTIONS /register` for CORS preflights). */
   readonly methods: Record<string, apigw.Method>;
@@ -221,7 +225,16 @@ export class OAuthGateway extends Construct {
       // No base path: the stage is served at the root, so the issuer has no path.
       this.domain.addBasePathMapping(this.api, { stage: this.api.deploymentStage });
     }
-    const upstream = props.upstream ?? this.cognitoUpstream(props.cognitoDomainPrefix);
+    let upstream: UpstreamProviderProps;
+    if (props.upstream) {
+      upstream = props.upstream;
+    } else {
+      this.signIn = new CognitoSignIn(this, {
+        callbackUrl: `${this.issuer}${ENDPOINTS.callback}`,
+        domainPrefix: props.cognitoDomainPrefix,
+      });
+      upstream = this.signIn.provider;
+    }
     this.upstreamSecret = upstream.clientSecret;
     this.protectedResources = [...(props.protectedResources ?? [])];
     this.settings = {
@@ -315,44 +328,6 @@ export class OAuthGateway extends Construct {
       if (this.upstreamSecret) grantSecretValue(fn, this.upstreamSecret);
     }
   }
-
-  /** The default upstream: a Cognito user pool with a public PKCE client and hosted sign-in. */
-  private cognitoUpstream(domainPrefix: string | undefined): UpstreamProviderProps {
-    const stack = Stack.of(this);
-    const userPool = new cognito.UserPool(this, 'Users', {
-      // The first user is created by an administrator (see README); nobody signs themselves up.
-      selfSignUpEnabled: false,
-      signInAliases: { email: true },
-      autoVerify: { email: true },
-      passwordPolicy: {
-        minLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-      },
-      mfa: cognito.Mfa.OPTIONAL,
-      mfaSecondFactor: { otp: true, sms: false },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    userPool.addDomain('SignInDomain', {
-      cognitoDomain: { domainPrefix: domainPrefix ?? defaultCognitoDomainPrefix(stack) },
-    });
-    const client = userPool.addClient('GatewayClient', {
-      // Public client with PKCE: no secret to store, and no custom resource to read one.
-      generateSecret: false,
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL],
-        callbackUrls: [`${this.issuer}${ENDPOINTS.callback}`],
-      },
-      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
-      preventUserExistenceErrors: true,
-    });
-    (this as { userPool?: cognito.UserPool }).userPool = userPool;
-    return { issuer: userPool.userPoolProviderUrl, clientId: client.userPoolClientId, scope: 'openid email' };
-  }
 }
 
 /** Refuses, at synth, settings CloudFormation or the services would refuse at deploy time. */
@@ -373,40 +348,6 @@ function validateProps(props: OAuthGatewayProps): void {
     },
     DEFAULT_LIFETIMES,
   );
-}
-
-/** Cognito prefixes hold at most 63 characters: the name part leaves room for `-` and 8 hex digits. */
-const PREFIX_NAME_LENGTH = 63 - 9;
-
-/** The stack name as a Cognito prefix: lowercase, `[a-z0-9-]`, no reserved word, no edge hyphen. */
-export function cognitoPrefixName(stackName: string): string {
-  let name = Token.isUnresolved(stackName) ? '' : stackName.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
-  // Removing one word can join two halves into another ("aawsws"), so repeat until nothing changes.
-  for (let previous = ''; previous !== name; ) {
-    previous = name;
-    for (const word of validate.COGNITO_RESERVED_WORDS) name = name.replaceAll(word, '');
-  }
-  name = name.replace(/-+/g, '-').replace(/^-/, '').slice(0, PREFIX_NAME_LENGTH).replace(/-$/, '');
-  return name === '' ? 'mcp-gateway' : name;
-}
-
-/**
- * The default Cognito domain prefix: the sanitized stack name and the first 8 hex digits of
- * the UUID at the end of the stack's CloudFormation id (`arn:...:stack/<name>/<uuid>`).
- * The prefix is public (it is the sign-in URL) and global per region across all accounts, so
- * it must be unique without naming the account. A synth-time hash of the stack name and
- * construct path would be the same for everyone who deploys this project under the default
- * stack name, and the second deployment in a region would find the prefix taken; the account
- * id (the old default) is unique but leaks. The stack's UUID is random per stack, resolved by
- * CloudFormation, stable across updates, and says nothing about the account. Hex digits hold
- * no reserved word, and the hyphen keeps the two parts from forming one.
- */
-export function defaultCognitoDomainPrefix(stack: Stack): string {
-  const name = cognitoPrefixName(stack.stackName);
-  // What the token resolves to has this shape: check the concrete part against the rule now.
-  validate.cognitoDomainPrefix('the default cognitoDomainPrefix', `${name}-00000000`);
-  const stackUuid = Fn.select(2, Fn.split('/', stack.stackId));
-  return `${name}-${Fn.select(0, Fn.split('-', stackUuid))}`;
 }
 
 /**

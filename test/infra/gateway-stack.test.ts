@@ -12,11 +12,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { appConfig } from '../../lib/app-config.js';
+import { cognitoPrefixName } from '../../lib/cognito-sign-in.js';
 import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from '../../lib/gateway-responses.js';
 import { GatewayStack, type GatewayStackProps } from '../../lib/gateway-stack.js';
 import { McpResourceServer, type McpResourceServerProps } from '../../lib/mcp-resource-server.js';
 import { ACKNOWLEDGED_FINDINGS, API_FINDINGS } from '../../lib/nag-suppressions.js';
-import { cognitoPrefixName, OAuthGateway, type OAuthGatewayProps } from '../../lib/oauth-gateway.js';
+import { OAuthGateway, type OAuthGatewayProps } from '../../lib/oauth-gateway.js';
 import { corsPaths, FUNCTIONS, type FunctionSpec, routesOf } from '../../lib/routes.js';
 import * as validate from '../../lib/validation.js';
 
