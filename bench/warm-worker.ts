@@ -142,11 +142,11 @@ const results: WarmSeries[] = [];
 
 // In memory: the same handlers, built by their factories with the in-memory adapter.
 const memory = new MemoryClientStore();
-const memoryRegister = registration.createRegisterHandler({
-  ...(await registration.registerDepsFromEnv()),
+const memoryRegister = registration.createHandler({
+  ...(await registration.depsFromEnv()),
   store: memory,
 });
-const memoryAuthorizer = authorizer.createAuthorizerHandler({
+const memoryAuthorizer = authorizer.createHandler({
   // The directory the deployed authorizer uses (idle expiry, metadata-document ids), over the memory store.
   clients: new ClientDirectory(memory, {
     allowLoopbackHttp: false,

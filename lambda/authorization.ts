@@ -10,7 +10,7 @@ import { ENV } from './contract/environment.js';
 import { METRICS } from './contract/metrics.js';
 import { completeCallback, type FlowDeps, startAuthorization, submitConsent } from './domain/authorization-flow.js';
 import { OAuthError } from './domain/oauth-error.js';
-import { singleValuedForm, singleValuedQuery } from './domain/query.js';
+import { singleParams, singleValuedForm, singleValuedQuery } from './domain/query.js';
 import { type CookieSettings, FLOW_COOKIES, readCookie } from './http/cookies.js';
 import { renderFlowOutcome } from './http/flow-responses.js';
 import { httpFunction, MAX_BODY_BYTES } from './http/pipeline.js';
@@ -20,37 +20,51 @@ import { requireEnv } from './wiring/env.js';
 import { onFirstUse, requiredSecretReader, secretReader } from './wiring/secrets.js';
 import { serverConfigFromEnv } from './wiring/server-config.js';
 
-const config = serverConfigFromEnv();
-const cookies: CookieSettings = { secure: process.env[ENV.cookieSecure] !== 'false' };
-const grants = new DynamoDbGrantStore(requireEnv(ENV.grantsTableName));
-const upstreamSecret = secretReader(ENV.upstreamClientSecret, ENV.upstreamClientSecretArn);
-const cookieKey = requiredSecretReader(ENV.cookieSecret, ENV.cookieSecretArn);
-/** Built on the first request, once its secrets are read; a failed read answers 503 and is retried. */
-// Settings are read at load, so a misconfigured function fails its first cold start; only the
-// secrets wait for the first request.
-const upstream = {
-  issuer: requireEnv(ENV.upstreamIssuer),
-  clientId: requireEnv(ENV.upstreamClientId),
-  redirectUri: `${config.issuer}${ENDPOINTS.callback}`,
-  scope: process.env[ENV.upstreamScope] || 'openid',
-  allowInsecureHttp: process.env[ENV.upstreamAllowHttp] === 'true',
-};
-const flowDeps = onFirstUse(async (): Promise<FlowDeps> => {
-  const [clientSecret, key] = await Promise.all([upstreamSecret(), cookieKey()]);
-  return {
-    grants,
-    upstream: new OpenIdUpstream({ ...upstream, ...(clientSecret ? { clientSecret } : {}) }),
-    config,
-    cookieKey: key,
-    now: () => Math.floor(Date.now() / 1000),
+/** What the handler needs: the flow's ports (built once the secrets are read), and the cookie rules. */
+export interface HandlerDeps {
+  /** Resolved on each request; the deployed one reads its secrets on first use (a failed read answers 503). */
+  flow: () => Promise<FlowDeps>;
+  /** The issuer the callback URL is rebuilt on (never the Host header). */
+  issuer: string;
+  cookies: CookieSettings;
+}
+
+/**
+ * The deployed dependencies. Settings are read at load, so a misconfigured function fails its
+ * first cold start; only the secrets wait for the first request.
+ */
+export function depsFromEnv(): HandlerDeps {
+  const config = serverConfigFromEnv();
+  const grants = new DynamoDbGrantStore(requireEnv(ENV.grantsTableName));
+  const upstreamSecret = secretReader(ENV.upstreamClientSecret, ENV.upstreamClientSecretArn);
+  const cookieKey = requiredSecretReader(ENV.cookieSecret, ENV.cookieSecretArn);
+  const upstream = {
+    issuer: requireEnv(ENV.upstreamIssuer),
+    clientId: requireEnv(ENV.upstreamClientId),
+    redirectUri: `${config.issuer}${ENDPOINTS.callback}`,
+    scope: process.env[ENV.upstreamScope] || 'openid',
+    allowInsecureHttp: process.env[ENV.upstreamAllowHttp] === 'true',
   };
-});
+  const flow = onFirstUse(async (): Promise<FlowDeps> => {
+    const [clientSecret, key] = await Promise.all([upstreamSecret(), cookieKey()]);
+    return {
+      grants,
+      upstream: new OpenIdUpstream({ ...upstream, ...(clientSecret ? { clientSecret } : {}) }),
+      config,
+      cookieKey: key,
+      now: () => Math.floor(Date.now() / 1000),
+    };
+  });
+  return { flow, issuer: config.issuer, cookies: { secure: process.env[ENV.cookieSecure] !== 'false' } };
+}
+
+type Endpoint = (event: APIGatewayProxyEvent, flow: FlowDeps, deps: HandlerDeps) => Promise<APIGatewayProxyResult>;
 
 function queryOf(event: APIGatewayProxyEvent) {
   return singleValuedQuery(event.multiValueQueryStringParameters, event.queryStringParameters);
 }
 
-async function authorize(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<APIGatewayProxyResult> {
+const authorize: Endpoint = async (event, flow, { cookies }) => {
   const context = event.requestContext.authorizer ?? {};
   const text = (key: string) => (typeof context[key] === 'string' ? (context[key] as string) : '');
   const redirectUri = text(ADMISSION_CONTEXT_KEYS.redirectUri);
@@ -60,7 +74,7 @@ async function authorize(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<A
     throw new Error('GET /authorize invoked without the redirect-URI authorizer context');
   }
   const outcome = await startAuthorization(
-    deps,
+    flow,
     {
       clientId,
       clientName: text(ADMISSION_CONTEXT_KEYS.clientName),
@@ -71,7 +85,7 @@ async function authorize(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<A
     readCookie(event.headers, cookies, FLOW_COOKIES.consent),
   );
   return renderFlowOutcome(outcome, cookies);
-}
+};
 
 function formOf(event: APIGatewayProxyEvent): Record<string, string> | undefined {
   const type = event.headers['content-type']?.toLowerCase() ?? '';
@@ -86,44 +100,48 @@ function formOf(event: APIGatewayProxyEvent): Record<string, string> | undefined
   return form.ok ? form.params : undefined;
 }
 
-async function consent(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<APIGatewayProxyResult> {
+const consent: Endpoint = async (event, flow, { cookies }) => {
   const form = formOf(event);
   if (!form) throw new OAuthError('invalid_request', 'The consent form must be a form-encoded POST.');
-  const outcome = await submitConsent(deps, {
+  const outcome = await submitConsent(flow, {
     form,
     transactionCookie: readCookie(event.headers, cookies, FLOW_COOKIES.transaction),
     consentCookie: readCookie(event.headers, cookies, FLOW_COOKIES.consent),
     origin: event.headers.origin,
   });
   return renderFlowOutcome(outcome, cookies);
-}
+};
 
-async function callback(event: APIGatewayProxyEvent, deps: FlowDeps): Promise<APIGatewayProxyResult> {
-  const query = queryOf(event);
-  if (!query.ok) throw new OAuthError('invalid_request', `${query.repeated} appears more than once.`);
+const callback: Endpoint = async (event, flow, { issuer, cookies }) => {
+  const params = singleParams(queryOf(event));
   // The URL the provider redirected to, rebuilt on the configured issuer, never the Host header.
-  const callbackUrl = new URL(`${config.issuer}${ENDPOINTS.callback}`);
-  for (const [name, value] of Object.entries(query.params)) callbackUrl.searchParams.append(name, value);
+  const callbackUrl = new URL(`${issuer}${ENDPOINTS.callback}`);
+  for (const [name, value] of Object.entries(params)) callbackUrl.searchParams.append(name, value);
   const outcome = await completeCallback(
-    deps,
-    query.params,
+    flow,
+    params,
     callbackUrl,
     readCookie(event.headers, cookies, FLOW_COOKIES.transaction),
   );
   return renderFlowOutcome(outcome, cookies);
-}
+};
 
-const ROUTES = new Map<string, (event: APIGatewayProxyEvent, deps: FlowDeps) => Promise<APIGatewayProxyResult>>([
-  [`GET ${ENDPOINTS.authorization}`, authorize],
-  [`POST ${ENDPOINTS.consent}`, consent],
-  [`GET ${ENDPOINTS.callback}`, callback],
+/** Which endpoint a path is. Methods are the route table's (lib/routes.ts); API Gateway enforces them. */
+const ENDPOINT_OF_PATH = new Map<string, Endpoint>([
+  [ENDPOINTS.authorization, authorize],
+  [ENDPOINTS.consent, consent],
+  [ENDPOINTS.callback, callback],
 ]);
 
-export const handler = httpFunction(
-  async (event) => {
-    const route = ROUTES.get(`${event.httpMethod} ${event.resource}`);
-    if (!route) throw new OAuthError('invalid_request', 'No endpoint answers this method and path.', 404);
-    return route(event, await flowDeps());
-  },
-  { refusalMetric: METRICS.authorizationRefused },
-);
+export function createHandler(deps: HandlerDeps) {
+  return httpFunction(
+    async (event) => {
+      const endpoint = ENDPOINT_OF_PATH.get(event.resource);
+      if (!endpoint) throw new OAuthError('invalid_request', 'No endpoint answers this path.', 404);
+      return endpoint(event, await deps.flow(), deps);
+    },
+    { refusalMetric: METRICS.authorizationRefused },
+  );
+}
+
+export const handler = createHandler(depsFromEnv());

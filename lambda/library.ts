@@ -11,9 +11,9 @@
  */
 
 export { createDocumentClient } from './aws/dynamodb.js';
-export { type Admission, admitAuthorizeRequest, type ClientLookup } from './domain/authorize-admission.js';
+export { type Admission, admitAuthorizeRequest, type ClientLookup } from './domain/authorization-admission.js';
 export { type ClientMetadata, isConfidential } from './domain/client-metadata.js';
 export type { ClientStore, RegisteredClient } from './domain/clients.js';
+export { secretMatchesHash } from './domain/credentials.js';
 export { matchRedirectUri, redirectUriProblem } from './domain/redirect-uri-policy.js';
-export { secretMatchesHash } from './domain/secrets.js';
 export { DynamoDbClientStore } from './store/dynamodb-client-store.js';

@@ -12,32 +12,41 @@ import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
 import { redirectUriPolicyFromEnv, requireEnv } from './wiring/env.js';
 import { serverConfigFromEnv } from './wiring/server-config.js';
 
-const deps: ManagementDeps = {
-  store: new DynamoDbClientStore(requireEnv(ENV.tableName)),
-  validate: clientMetadataValidator(redirectUriPolicyFromEnv()),
-  issuer: serverConfigFromEnv().issuer,
-};
+/** What the handler needs: the client management use case's ports. */
+export type HandlerDeps = ManagementDeps;
 
-export const handler = jsonBodyFunction<unknown>(
-  async (event) => {
-    const clientId = event.pathParameters?.client_id;
-    if (!clientId) throw new OAuthError('invalid_request', 'The client_id path parameter is missing.');
-    const authorization = event.headers.authorization;
-    switch (event.httpMethod) {
-      case 'GET':
-        return jsonResponse(200, await readClient(deps, clientId, authorization));
-      case 'PUT': {
-        const updated = await replaceClient(deps, clientId, authorization, event.body);
-        countWithDimension(METRICS.clientsManaged, 'operation', 'update');
-        return jsonResponse(200, updated);
+export function depsFromEnv(): HandlerDeps {
+  return {
+    store: new DynamoDbClientStore(requireEnv(ENV.tableName)),
+    validate: clientMetadataValidator(redirectUriPolicyFromEnv()),
+    issuer: serverConfigFromEnv().issuer,
+  };
+}
+
+export function createHandler(deps: HandlerDeps) {
+  return jsonBodyFunction<unknown>(
+    async (event) => {
+      const clientId = event.pathParameters?.client_id;
+      if (!clientId) throw new OAuthError('invalid_request', 'The client_id path parameter is missing.');
+      const authorization = event.headers.authorization;
+      switch (event.httpMethod) {
+        case 'GET':
+          return jsonResponse(200, await readClient(deps, clientId, authorization));
+        case 'PUT': {
+          const updated = await replaceClient(deps, clientId, authorization, event.body);
+          countWithDimension(METRICS.clientsManaged, 'operation', 'update');
+          return jsonResponse(200, updated);
+        }
+        case 'DELETE':
+          await deleteClient(deps, clientId, authorization);
+          countWithDimension(METRICS.clientsManaged, 'operation', 'delete');
+          return { statusCode: 204, headers: { ...NO_STORE_HEADERS }, body: '' };
+        default:
+          throw new OAuthError('invalid_request', 'Use GET, PUT or DELETE.', 405, { Allow: 'GET, PUT, DELETE' });
       }
-      case 'DELETE':
-        await deleteClient(deps, clientId, authorization);
-        countWithDimension(METRICS.clientsManaged, 'operation', 'delete');
-        return { statusCode: 204, headers: { ...NO_STORE_HEADERS }, body: '' };
-      default:
-        throw new OAuthError('invalid_request', 'Use GET, PUT or DELETE.', 405, { Allow: 'GET, PUT, DELETE' });
-    }
-  },
-  { refusalMetric: METRICS.managementRefused, cors: true },
-);
+    },
+    { refusalMetric: METRICS.managementRefused, cors: true },
+  );
+}
+
+export const handler = createHandler(depsFromEnv());

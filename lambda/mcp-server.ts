@@ -14,43 +14,54 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import * as z from 'zod';
 import { TOKEN_CONTEXT_KEYS } from './contract/context-keys.js';
 import { CORS_RESPONSE_HEADERS, preflightHeaders } from './contract/cors.js';
 import { ENV } from './contract/environment.js';
 import { METRICS } from './contract/metrics.js';
-import { bearerChallenge } from './domain/resource-challenge.js';
+import { bearerChallenge, bearerToken } from './domain/bearer.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
+import { toProxyResult, toWebRequest } from './http/web-request.js';
+import { createMcpServer } from './mcp/sample-tools.js';
 import { listEnv, requireEnv } from './wiring/env.js';
 
 /** A JSON-RPC message to this sample server is small; the cap keeps a client from making it parse megabytes. */
 export const MAX_MCP_BODY_BYTES = 1024 * 1024;
 
-export const SERVER_INFO = { name: 'mcp-oauth-gateway-sample', version: '0.1.0' } as const;
-
-const resourceUrl = requireEnv(ENV.resourceUrl);
-const resourceMetadata = requireEnv(ENV.resourceMetadataUrl);
-const requiredScopes = listEnv(ENV.requiredScopes);
-if (!URL.canParse(resourceUrl)) throw new Error(`${ENV.resourceUrl} must be an absolute URL`);
-
-/**
- * The project's CORS values (lambda/http/cors.ts): any origin, WWW-Authenticate and
- * Mcp-Session-Id exposed, so browser-based clients can read the challenge. `*` grants no
- * ambient authority: credentials travel in the Authorization header, never in cookies.
- */
+/** Methods of the MCP endpoint (the route table mounts the same three). */
 export const MCP_METHODS = ['POST', 'GET', 'DELETE'] as const;
-
-/** Framing and routing headers of the hop to API Gateway; the Request computes its own. */
-const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length']);
 
 /** Who the token authorizer admitted. */
 export interface Caller {
   subject: string;
   clientId: string;
   scope: string[];
+}
+
+/** What the handler needs: the resource's identity, and the MCP server to answer with. */
+export interface HandlerDeps {
+  /** RESOURCE_URL: the audience of the tokens, and the URL every web Request is built on. */
+  resourceUrl: string;
+  /** RFC 9728 metadata URL every challenge names. */
+  resourceMetadata: string;
+  /** Scopes every request must carry; missing ones get 403 insufficient_scope. */
+  requiredScopes: readonly string[];
+  /** A fresh server per request: stateless mode shares nothing between requests. */
+  createServer: () => McpServer;
+}
+
+/** The deployed dependencies: the sample tools, settings from the environment. */
+export function depsFromEnv(): HandlerDeps {
+  const resourceUrl = requireEnv(ENV.resourceUrl);
+  if (!URL.canParse(resourceUrl)) throw new Error(`${ENV.resourceUrl} must be an absolute URL`);
+  return {
+    resourceUrl,
+    resourceMetadata: requireEnv(ENV.resourceMetadataUrl),
+    requiredScopes: listEnv(ENV.requiredScopes),
+    createServer: () => createMcpServer((error) => logger.info('MCP protocol error', { error })),
+  };
 }
 
 function callerFrom(event: APIGatewayProxyEvent): Caller | undefined {
@@ -68,91 +79,9 @@ function callerFrom(event: APIGatewayProxyEvent): Caller | undefined {
   };
 }
 
-/** The tools of this sample. Built per request: stateless mode shares nothing between requests. */
-export function createMcpServer(): McpServer {
-  const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
-  server.registerTool(
-    'whoami',
-    {
-      title: 'Who am I',
-      description: 'Returns the subject, client and scope of the access token this request was made with.',
-      outputSchema: { subject: z.string(), clientId: z.string(), scope: z.array(z.string()) },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    (extra) => {
-      const auth = extra.authInfo;
-      const identity = {
-        subject: typeof auth?.extra?.subject === 'string' ? auth.extra.subject : '',
-        clientId: auth?.clientId ?? '',
-        scope: auth?.scopes ?? [],
-      };
-      return { content: [{ type: 'text', text: JSON.stringify(identity) }], structuredContent: identity };
-    },
-  );
-  server.registerTool(
-    'echo',
-    {
-      title: 'Echo',
-      description: 'Returns the text it is given.',
-      inputSchema: { text: z.string().max(10_000) },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    ({ text }) => ({ content: [{ type: 'text', text }] }),
-  );
-  server.server.onerror = (error) => logger.info('MCP protocol error', { error });
-  return server;
-}
-
 function authorizationToken(event: APIGatewayProxyEvent): string {
   const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
-  return /^bearer +(\S+)/i.exec(header?.trim() ?? '')?.[1] ?? '';
-}
-
-/**
- * The web Request for an event. The URL is RESOURCE_URL plus the query string: the Host header
- * is the caller's to choose, so nothing is ever derived from it.
- */
-export function toWebRequest(event: APIGatewayProxyEvent): Request {
-  const url = new URL(resourceUrl);
-  const query = event.multiValueQueryStringParameters;
-  if (query) {
-    for (const [name, values] of Object.entries(query)) {
-      for (const value of values ?? []) url.searchParams.append(name, value);
-    }
-  } else {
-    for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-      if (value !== undefined) url.searchParams.append(name, value);
-    }
-  }
-  const headers = new Headers();
-  const multi = event.multiValueHeaders;
-  const entries: Array<[string, string[]]> = multi
-    ? Object.entries(multi).map(([name, values]) => [name, values ?? []])
-    : Object.entries(event.headers ?? {}).map(([name, value]) => [name, value === undefined ? [] : [value]]);
-  for (const [name, values] of entries) {
-    if (HOP_HEADERS.has(name.toLowerCase())) continue;
-    for (const value of values) headers.append(name, value);
-  }
-  const method = event.httpMethod.toUpperCase();
-  const hasBody = method !== 'GET' && method !== 'HEAD' && event.body !== null && event.body !== undefined;
-  const body = hasBody ? (event.isBase64Encoded ? Buffer.from(event.body as string, 'base64') : event.body) : undefined;
-  return new Request(url, { method, headers, body });
-}
-
-/** The proxy result for a web Response: every header, repeated ones (Set-Cookie) as multi-value. */
-export async function toProxyResult(response: Response): Promise<APIGatewayProxyResult> {
-  const headers: Record<string, string> = { ...CORS_RESPONSE_HEADERS };
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') headers[name] = value;
-  });
-  if (!response.headers.has('cache-control')) headers['Cache-Control'] = 'no-store';
-  const cookies = response.headers.getSetCookie();
-  return {
-    statusCode: response.status,
-    headers,
-    ...(cookies.length > 0 ? { multiValueHeaders: { 'set-cookie': cookies } } : {}),
-    body: await response.text(),
-  };
+  return bearerToken(header) ?? '';
 }
 
 function jsonRpcError(statusCode: number, code: number, message: string, headers: Record<string, string> = {}) {
@@ -163,7 +92,8 @@ function jsonRpcError(statusCode: number, code: number, message: string, headers
   } satisfies APIGatewayProxyResult;
 }
 
-async function serve(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function serve(event: APIGatewayProxyEvent, deps: HandlerDeps): Promise<APIGatewayProxyResult> {
+  const { resourceUrl, resourceMetadata, requiredScopes } = deps;
   logger.setCorrelationId(event.requestContext?.requestId);
   const method = event.httpMethod.toUpperCase();
   // A CORS preflight carries no credentials, so its route must not have the authorizer. API
@@ -207,7 +137,7 @@ async function serve(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   }
   let request: Request;
   try {
-    request = toWebRequest(event);
+    request = toWebRequest(event, resourceUrl);
   } catch (error) {
     // Header values the Fetch API refuses, say.
     logger.info('request could not be converted', { error: error as Error });
@@ -221,7 +151,7 @@ async function serve(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
     resource: new URL(resourceUrl),
     extra: { subject: caller.subject },
   };
-  const server = createMcpServer();
+  const server = deps.createServer();
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
@@ -237,9 +167,9 @@ async function serve(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
   }
 }
 
-async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function handle(event: APIGatewayProxyEvent, deps: HandlerDeps): Promise<APIGatewayProxyResult> {
   try {
-    return await serve(event);
+    return await serve(event, deps);
   } catch (error) {
     logger.error('MCP request failed', { error: error as Error });
     countWithDimension(METRICS.mcpRequests, 'outcome', 'error');
@@ -247,6 +177,10 @@ async function handle(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResul
   }
 }
 
-export const handler = middy(handle)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export function createHandler(deps: HandlerDeps) {
+  return middy((event: APIGatewayProxyEvent) => handle(event, deps))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
+
+export const handler = createHandler(depsFromEnv());

@@ -9,20 +9,20 @@ import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { ADMISSION_CONTEXT_KEYS, REFUSAL_CONTEXT_KEYS } from './contract/context-keys.js';
 import { METRICS } from './contract/metrics.js';
+import { admitAuthorizeRequest } from './domain/authorization-admission.js';
 import { REFUSALS, type Refusal } from './domain/authorization-refusal.js';
-import { admitAuthorizeRequest } from './domain/authorize-admission.js';
 import type { ClientStore } from './domain/clients.js';
 import { invokePolicy } from './http/invoke-policy.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { clientDirectoryFromEnv } from './wiring/clients.js';
 
 /** What the handler needs: where a client_id is looked up (it only ever reads). */
-export interface AuthorizerHandlerDeps {
+export interface HandlerDeps {
   clients: Pick<ClientStore, 'getById'>;
 }
 
 /** The deployed dependencies: the client directory (clients table, client metadata documents). */
-export function authorizerDepsFromEnv(): AuthorizerHandlerDeps {
+export function depsFromEnv(): HandlerDeps {
   return { clients: clientDirectoryFromEnv() };
 }
 
@@ -41,7 +41,7 @@ function deny(methodArn: string, refusal: Refusal): APIGatewayAuthorizerResult {
 
 async function authorize(
   event: APIGatewayRequestAuthorizerEvent,
-  { clients }: AuthorizerHandlerDeps,
+  { clients }: HandlerDeps,
 ): Promise<APIGatewayAuthorizerResult> {
   logger.setCorrelationId(event.requestContext?.requestId);
   const methodArn = event.methodArn;
@@ -74,10 +74,10 @@ async function authorize(
   }
 }
 
-export function createAuthorizerHandler(deps: AuthorizerHandlerDeps) {
+export function createHandler(deps: HandlerDeps) {
   return middy((event: APIGatewayRequestAuthorizerEvent) => authorize(event, deps))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }
 
-export const handler = createAuthorizerHandler(authorizerDepsFromEnv());
+export const handler = createHandler(depsFromEnv());

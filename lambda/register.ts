@@ -14,7 +14,7 @@ import { onFirstUse, secretReader } from './wiring/secrets.js';
 import { serverConfigFromEnv } from './wiring/server-config.js';
 
 /** What the handler needs: the registration use case's ports, and the initial access token check. */
-export interface RegisterHandlerDeps extends RegistrationDeps {
+export interface HandlerDeps extends RegistrationDeps {
   /** Throws OAuthError invalid_token when registration needs a token and the Authorization header lacks it. */
   checkInitialAccessToken: (authorization: string | undefined) => void | Promise<void>;
 }
@@ -23,7 +23,7 @@ export interface RegisterHandlerDeps extends RegistrationDeps {
  * The deployed dependencies, from the function's environment. A required initial access token
  * is read on the first registration and kept; a failed read answers 503 and is retried.
  */
-export async function registerDepsFromEnv(): Promise<RegisterHandlerDeps> {
+export async function depsFromEnv(): Promise<HandlerDeps> {
   const readToken = secretReader(ENV.initialAccessToken, ENV.initialAccessTokenArn);
   const check = onFirstUse(async () => initialAccessTokenCheck(await readToken()));
   return {
@@ -34,7 +34,7 @@ export async function registerDepsFromEnv(): Promise<RegisterHandlerDeps> {
   };
 }
 
-export function createRegisterHandler({ checkInitialAccessToken, ...registration }: RegisterHandlerDeps) {
+export function createHandler({ checkInitialAccessToken, ...registration }: HandlerDeps) {
   return jsonBodyFunction<unknown>(
     async (event) => {
       await checkInitialAccessToken(event.headers.authorization);
@@ -50,4 +50,4 @@ export function createRegisterHandler({ checkInitialAccessToken, ...registration
   );
 }
 
-export const handler = createRegisterHandler(await registerDepsFromEnv());
+export const handler = createHandler(await depsFromEnv());

@@ -19,11 +19,12 @@ import { CHALLENGE_CONTEXT_KEYS, TOKEN_CONTEXT_KEYS } from './contract/context-k
 import { ENV } from './contract/environment.js';
 import { METRICS } from './contract/metrics.js';
 import {
+  type AccessTokenVerifier,
   createAccessTokenVerifier,
   InvalidAccessTokenError,
   JwksUnavailableError,
 } from './domain/access-token-verifier.js';
-import { type BearerErrorCode, bearerChallenge } from './domain/resource-challenge.js';
+import { type BearerErrorCode, bearerChallenge, bearerCredentials } from './domain/bearer.js';
 import { invokePolicy } from './http/invoke-policy.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { requireEnv } from './wiring/env.js';
@@ -39,16 +40,25 @@ export const JWKS_FETCH_OPTIONS = {
   cacheMaxAge: 10 * 60_000,
 } as const;
 
-// Same normalisation as serverConfigFromEnv, so `iss` compares equal to what the issuer signs.
-const issuer = issuerFromEnv();
-const resource = requireEnv(ENV.resourceUrl);
-const resourceMetadata = requireEnv(ENV.resourceMetadataUrl);
-// Created once per execution environment: warm invocations reuse the cached keys.
-const verifier = createAccessTokenVerifier({
-  issuer,
-  audience: resource,
-  jwks: createRemoteJWKSet(new URL(requireEnv(ENV.jwksUrl)), JWKS_FETCH_OPTIONS),
-});
+/** What the handler needs: a verifier for this resource's tokens, and where its metadata is. */
+export interface HandlerDeps {
+  verifier: AccessTokenVerifier;
+  /** RFC 9728 metadata URL every challenge names. */
+  resourceMetadata: string;
+}
+
+/** The deployed dependencies. Created once per execution environment: warm invocations reuse the cached keys. */
+export function depsFromEnv(): HandlerDeps {
+  return {
+    verifier: createAccessTokenVerifier({
+      // Same normalisation as serverConfigFromEnv, so `iss` compares equal to what the issuer signs.
+      issuer: issuerFromEnv(),
+      audience: requireEnv(ENV.resourceUrl),
+      jwks: createRemoteJWKSet(new URL(requireEnv(ENV.jwksUrl)), JWKS_FETCH_OPTIONS),
+    }),
+    resourceMetadata: requireEnv(ENV.resourceMetadataUrl),
+  };
+}
 
 interface Refusal {
   /** RFC 6750 code for the header; undefined when no token was presented. */
@@ -107,7 +117,13 @@ export function stageWideArn(methodArn: string): string | undefined {
   return `${prefix}/${stage}/*/*`;
 }
 
-function deny(methodArn: string, refusal: Refusal, level: 'info' | 'warn' | 'error' = 'info', cause?: unknown) {
+function deny(
+  resourceMetadata: string,
+  methodArn: string,
+  refusal: Refusal,
+  level: 'info' | 'warn' | 'error' = 'info',
+  cause?: unknown,
+) {
   countWithDimension(METRICS.tokenDecisions, 'decision', `deny_${refusal.outcome}`);
   const details = { outcome: refusal.outcome, ...(cause === undefined ? {} : { error: cause as Error }) };
   logger[level]('resource request denied', details);
@@ -142,22 +158,23 @@ function authorizationValues(event: APIGatewayRequestAuthorizerEvent): string[] 
   return values;
 }
 
-/** RFC 6750 section 2.1: `Bearer` (any case, RFC 9110 11.1), one space or more, a b64token. */
-const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
-
-async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+async function authorize(
+  event: APIGatewayRequestAuthorizerEvent,
+  { verifier, resourceMetadata }: HandlerDeps,
+): Promise<APIGatewayAuthorizerResult> {
   logger.setCorrelationId(event.requestContext?.requestId);
   const methodArn = event.methodArn;
+  const refuse = (refusal: Refusal, level?: 'info' | 'warn' | 'error', cause?: unknown) =>
+    deny(resourceMetadata, methodArn, refusal, level, cause);
   try {
     const values = authorizationValues(event);
-    if (values.length > 1) return deny(methodArn, REFUSALS.repeatedHeader);
-    const [header] = values;
+    if (values.length > 1) return refuse(REFUSALS.repeatedHeader);
+    const credentials = bearerCredentials(values[0]);
     // RFC 6750 section 3.1: a request without a Bearer credential gets the bare challenge.
-    if (header === undefined || !/^bearer(\s|$)/i.test(header.trim())) return deny(methodArn, REFUSALS.noToken);
-    const match = BEARER.exec(header.trim());
-    if (!match) return deny(methodArn, invalidToken(new InvalidAccessTokenError('malformed')));
+    if (credentials.kind === 'absent') return refuse(REFUSALS.noToken);
+    if (credentials.kind === 'malformed') return refuse(invalidToken(new InvalidAccessTokenError('malformed')));
 
-    const token = await verifier.verify(match[1]);
+    const token = await verifier.verify(credentials.token);
     const allowed = stageWideArn(methodArn);
     if (!allowed) throw new Error('methodArn is not an execute-api ARN');
     countWithDimension(METRICS.tokenDecisions, 'decision', 'allow');
@@ -172,14 +189,16 @@ async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGa
       },
     };
   } catch (error) {
-    if (error instanceof InvalidAccessTokenError) return deny(methodArn, invalidToken(error), 'info', error.cause);
-    if (error instanceof JwksUnavailableError) {
-      return deny(methodArn, REFUSALS.keysUnavailable, 'error', error.cause ?? error);
-    }
-    return deny(methodArn, REFUSALS.internal, 'error', error);
+    if (error instanceof InvalidAccessTokenError) return refuse(invalidToken(error), 'info', error.cause);
+    if (error instanceof JwksUnavailableError) return refuse(REFUSALS.keysUnavailable, 'error', error.cause ?? error);
+    return refuse(REFUSALS.internal, 'error', error);
   }
 }
 
-export const handler = middy(authorize)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics));
+export function createHandler(deps: HandlerDeps) {
+  return middy((event: APIGatewayRequestAuthorizerEvent) => authorize(event, deps))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
+
+export const handler = createHandler(depsFromEnv());

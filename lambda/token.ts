@@ -2,12 +2,18 @@
 
 import { ENV } from './contract/environment.js';
 import { METRICS } from './contract/metrics.js';
+import { GRANT_TYPES, type GrantType, isGrantType } from './domain/capabilities.js';
 import { shouldRecordUse } from './domain/client-activity.js';
 import { authenticateClient } from './domain/client-authentication.js';
-import type { RegisteredClient } from './domain/clients.js';
+import type { ClientActivityStore, ClientStore, RegisteredClient } from './domain/clients.js';
 import { OAuthError } from './domain/oauth-error.js';
-import { singleValuedForm } from './domain/query.js';
-import { exchangeAuthorizationCode, refreshTokens, type TokenDeps } from './domain/token-service.js';
+import { singleParams, singleValuedForm } from './domain/query.js';
+import {
+  exchangeAuthorizationCode,
+  refreshTokens,
+  type TokenDeps,
+  type TokenResponse,
+} from './domain/token-service.js';
 import { formBodyFunction } from './http/pipeline.js';
 import { countWithDimension, logger } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
@@ -18,45 +24,63 @@ import { requireEnv } from './wiring/env.js';
 import { signerFromEnv } from './wiring/keys.js';
 import { serverConfigFromEnv } from './wiring/server-config.js';
 
-const clients = clientDirectoryFromEnv();
-const deps: TokenDeps = {
-  grants: new DynamoDbGrantStore(requireEnv(ENV.grantsTableName)),
-  signer: await signerFromEnv(),
-  config: serverConfigFromEnv(),
-  now: () => Math.floor(Date.now() / 1000),
+/** What the handler needs: the token service's ports, who the clients are, and where their use is recorded. */
+export interface HandlerDeps extends TokenDeps {
+  clients: Pick<ClientStore, 'getById'>;
+  activity: ClientActivityStore;
+}
+
+export async function depsFromEnv(): Promise<HandlerDeps> {
+  return {
+    grants: new DynamoDbGrantStore(requireEnv(ENV.grantsTableName)),
+    signer: await signerFromEnv(),
+    config: serverConfigFromEnv(),
+    now: () => Math.floor(Date.now() / 1000),
+    clients: clientDirectoryFromEnv(),
+    activity: new DynamoDbClientStore(requireEnv(ENV.tableName)),
+  };
+}
+
+type Grant = (
+  deps: TokenDeps,
+  client: RegisteredClient,
+  params: Readonly<Record<string, string>>,
+) => Promise<TokenResponse>;
+
+/** Every grant type of domain/capabilities.ts, and only those. */
+const GRANTS: Record<GrantType, Grant> = {
+  authorization_code: exchangeAuthorizationCode,
+  refresh_token: refreshTokens,
 };
 
-const activity = new DynamoDbClientStore(requireEnv(ENV.tableName));
-
 /** Idle expiry's record of use: at most one write per client per day; a failure never costs the tokens. */
-async function recordUse(client: RegisteredClient): Promise<void> {
-  const now = deps.now();
-  if (!shouldRecordUse(client, now)) return;
+async function recordUse({ activity, now }: HandlerDeps, client: RegisteredClient): Promise<void> {
+  const at = now();
+  if (!shouldRecordUse(client, at)) return;
   try {
-    await activity.recordUse(client.client_id, now);
+    await activity.recordUse(client.client_id, at);
   } catch (error) {
     logger.warn('could not record client use', { client_id: client.client_id, error: (error as Error).message });
   }
 }
 
-const GRANTS = new Map([
-  ['authorization_code', exchangeAuthorizationCode],
-  ['refresh_token', refreshTokens],
-]);
+export function createHandler(deps: HandlerDeps) {
+  return formBodyFunction(
+    async (event) => {
+      const params = singleParams(singleValuedForm(event.body));
+      const grantType = params.grant_type;
+      if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required.');
+      if (!isGrantType(grantType)) {
+        throw new OAuthError('unsupported_grant_type', `Use ${GRANT_TYPES.join(' or ')}.`);
+      }
+      const client = await authenticateClient(deps.clients, event.headers.authorization, params);
+      const tokens = await GRANTS[grantType](deps, client, params);
+      countWithDimension(METRICS.tokensIssued, 'grant_type', grantType);
+      await recordUse(deps, client);
+      return jsonResponse(200, tokens);
+    },
+    { refusalMetric: METRICS.tokenRefused, cors: true },
+  );
+}
 
-export const handler = formBodyFunction(
-  async (event) => {
-    const form = singleValuedForm(event.body);
-    if (!form.ok) throw new OAuthError('invalid_request', `${form.repeated} appears more than once.`);
-    const { params } = form;
-    if (!params.grant_type) throw new OAuthError('invalid_request', 'grant_type is required.');
-    const grant = GRANTS.get(params.grant_type);
-    if (!grant) throw new OAuthError('unsupported_grant_type', 'Use authorization_code or refresh_token.');
-    const client = await authenticateClient(clients, event.headers.authorization, params);
-    const tokens = await grant(deps, client, params);
-    countWithDimension(METRICS.tokensIssued, 'grant_type', params.grant_type);
-    await recordUse(client);
-    return jsonResponse(200, tokens);
-  },
-  { refusalMetric: METRICS.tokenRefused, cors: true },
-);
+export const handler = createHandler(await depsFromEnv());

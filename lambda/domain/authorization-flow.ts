@@ -9,14 +9,15 @@
  * Only GET /authorize runs behind the redirect-URI authorizer; the other two trust nothing but
  * what this server stored and signed, and the cookie that binds the flow to one browser.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ENDPOINTS } from '../contract/endpoints.js';
 import { DEFAULT_LIFETIMES } from '../contract/environment.js';
 import { parseAuthorizationRequest, redirectWithParams } from './authorization-request.js';
+import { constantTimeEqual } from './constant-time.js';
+import { newSecret } from './credentials.js';
 import type { GrantStore, PendingAuthorization } from './grants.js';
 import { OAuthError } from './oauth-error.js';
-import type { QueryResult } from './query.js';
-import { newSecret } from './secrets.js';
+import { type QueryResult, repeatedParameterError } from './query.js';
 import { grantableScope, resolveResource, type ServerConfig } from './server-config.js';
 import { formToken, formTokenMatches, signValue, verifySignedValue } from './signed-values.js';
 import { mintAuthorizationCode } from './token-service.js';
@@ -72,10 +73,7 @@ export interface AdmittedClient {
 const MAX_REMEMBERED_CLIENTS = 20;
 
 function sameSecret(a: string | undefined, b: string): boolean {
-  if (a === undefined) return false;
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+  return a !== undefined && constantTimeEqual(a, b);
 }
 
 function toClient(
@@ -146,7 +144,7 @@ export async function startAuthorization(
 ): Promise<FlowOutcome> {
   if (!query.ok) {
     // The authorizer already refuses repeated parameters; this is defence in depth.
-    const error = new OAuthError('invalid_request', `${query.repeated} appears more than once.`);
+    const error = repeatedParameterError(query.repeated);
     return errorToClient(deps, client.redirectUri, error, undefined);
   }
   const { params } = query;

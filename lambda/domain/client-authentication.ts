@@ -4,14 +4,15 @@
  * `client_secret_post` puts the secret in the form. Secrets are compared as hashes in constant
  * time. Every failure is 401 invalid_client, which makes MCP clients register again.
  */
+import type { TokenEndpointAuthMethod } from './capabilities.js';
 import type { ClientStore, RegisteredClient } from './clients.js';
+import { secretMatchesHash } from './credentials.js';
 import { OAuthError } from './oauth-error.js';
-import { secretMatchesHash } from './secrets.js';
 
 interface Presented {
   clientId: string | undefined;
   secret: string | undefined;
-  method: 'none' | 'client_secret_basic' | 'client_secret_post';
+  method: TokenEndpointAuthMethod;
 }
 
 function invalidClient(description: string, basicUsed: boolean): OAuthError {
@@ -56,7 +57,7 @@ function presentedCredentials(authorization: string | undefined, params: Readonl
 }
 
 export async function authenticateClient(
-  store: ClientStore,
+  store: Pick<ClientStore, 'getById'>,
   authorization: string | undefined,
   params: Readonly<Record<string, string>>,
 ): Promise<RegisteredClient> {

@@ -24,6 +24,8 @@
  * `http://localhost[:port]/path` also count, under the same rules otherwise.
  */
 
+import { hasOnlyUriCharacters, splitAuthority, splitUri } from './uri.js';
+
 /** Longer than any redirect URI we accept, but well under common request-line limits (8 KiB). */
 export const CLIENT_ID_URL_MAX_LENGTH = 4096;
 
@@ -35,11 +37,6 @@ export interface ClientIdUrlOptions {
   allowLoopbackHttp?: boolean;
 }
 
-// RFC 3986 Appendix B, scheme mandatory.
-const URI_PARTS = /^([^:/?#]+):(\/\/([^/?#]*))?([^?#]*)(\?([^#]*))?(#(.*))?$/s;
-const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
-const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
-const HOST_PORT = /^(\[[^\]]*\]|[^:[\]]*)(?::([0-9]*))?$/;
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 
 /** Why `clientId` is not a Client Identifier URL, or undefined when it is one. */
@@ -47,20 +44,18 @@ export function clientIdUrlProblem(clientId: string, options: ClientIdUrlOptions
   if (clientId.length > CLIENT_ID_URL_MAX_LENGTH) {
     return `must be at most ${CLIENT_ID_URL_MAX_LENGTH} characters`;
   }
-  if (!URI_CHARACTERS.test(clientId) || BAD_PERCENT.test(clientId)) {
-    return 'contains characters not allowed in a URL (RFC 3986)';
-  }
-  const parts = URI_PARTS.exec(clientId);
+  if (!hasOnlyUriCharacters(clientId)) return 'contains characters not allowed in a URL (RFC 3986)';
+  const parts = splitUri(clientId);
   if (!parts) return 'is not an absolute URL';
-  const [, scheme, , authority, path, , query, , fragment] = parts;
-  if (fragment !== undefined) return 'must not contain a fragment';
-  if (query !== undefined) return 'must not contain a query';
-  if (authority === undefined) return 'must have a host';
-  if (authority.includes('@')) return 'must not contain user information (user@host)';
-  const hostPort = HOST_PORT.exec(authority);
-  if (!hostPort) return 'has a malformed host or port';
-  if (hostPort[1] === '') return 'must have a host';
-  const [, host, port] = hostPort;
+  const { scheme, path } = parts;
+  if (parts.fragment !== undefined) return 'must not contain a fragment';
+  if (parts.query !== undefined) return 'must not contain a query';
+  if (parts.authority === undefined) return 'must have a host';
+  if (parts.authority.includes('@')) return 'must not contain user information (user@host)';
+  const authority = splitAuthority(parts.authority);
+  if (!authority) return 'has a malformed host or port';
+  const { host, port } = authority;
+  if (host === '') return 'must have a host';
   if (port !== undefined && (port === '' || port.length > 5 || Number(port) < 1 || Number(port) > 65535)) {
     return 'has an invalid port';
   }

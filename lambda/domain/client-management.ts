@@ -4,11 +4,12 @@
  * hash in constant time). A wrong token and an unknown client look the same: 401.
  */
 
+import { bearerChallenge, bearerToken } from './bearer.js';
 import { isConfidential, type MetadataResult } from './client-metadata.js';
 import type { ClientManagementStore, RegisteredClient } from './clients.js';
+import { hashSecret, newSecret, secretMatchesHash } from './credentials.js';
 import { OAuthError } from './oauth-error.js';
 import { type ClientInformation, clientInformation } from './registration.js';
-import { hashSecret, newSecret, secretMatchesHash } from './secrets.js';
 
 export interface ManagementDeps {
   store: ClientManagementStore;
@@ -30,13 +31,9 @@ function invalidToken(): OAuthError {
     'The registration access token is missing, wrong, or for another client.',
     401,
     {
-      'WWW-Authenticate': 'Bearer error="invalid_token"',
+      'WWW-Authenticate': bearerChallenge({ error: 'invalid_token' }),
     },
   );
-}
-
-function bearerToken(authorization: string | undefined): string | undefined {
-  return /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization ?? '')?.[1];
 }
 
 /** The client, when the token is its registration access token; otherwise 401. */
@@ -44,7 +41,7 @@ async function authorizedClient(deps: ManagementDeps, clientId: string, authoriz
   const token = bearerToken(authorization);
   if (!token) {
     throw new OAuthError('invalid_token', 'A registration access token is required.', 401, {
-      'WWW-Authenticate': 'Bearer',
+      'WWW-Authenticate': bearerChallenge(),
     });
   }
   const client = await deps.store.getById(clientId);

@@ -5,15 +5,14 @@
  */
 import * as v from 'valibot';
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../contract/settings.js';
+import {
+  GRANT_TYPES,
+  type GrantType,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type TokenEndpointAuthMethod,
+} from './capabilities.js';
 import { OAuthError } from './oauth-error.js';
 import { REDIRECT_URI_LIMITS, redirectUriProblem } from './redirect-uri-policy.js';
-
-export const TOKEN_ENDPOINT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const;
-export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
-
-/** Grant types this server implements; others a client asks for are dropped, not refused. */
-export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
-export type GrantType = (typeof SUPPORTED_GRANT_TYPES)[number];
 
 export const METADATA_LIMITS = {
   text: 200,
@@ -84,7 +83,7 @@ function metadataSchema(policy: RedirectUriPolicy) {
       v.pipe(
         v.array(v.string('must contain only strings'), 'must be an array of strings'),
         v.maxLength(METADATA_LIMITS.grantTypes, `must contain at most ${METADATA_LIMITS.grantTypes} entries`),
-        v.transform((types) => SUPPORTED_GRANT_TYPES.filter((supported) => types.includes(supported))),
+        v.transform((types) => GRANT_TYPES.filter((supported) => types.includes(supported))),
         v.check(
           (types) => types.includes('authorization_code'),
           'must include authorization_code, the only authorization grant this server supports',

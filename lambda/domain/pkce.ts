@@ -1,5 +1,6 @@
 /** RFC 7636 PKCE with S256, the only method this server accepts (OAuth 2.1, RFC 9700). */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { constantTimeEqual } from './constant-time.js';
 
 // RFC 7636 4.1: 43 to 128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -10,7 +11,5 @@ export function s256Challenge(verifier: string): string {
 
 export function pkceVerifierMatches(verifier: string | undefined, challenge: string): boolean {
   if (!verifier || !VERIFIER.test(verifier)) return false;
-  const expected = Buffer.from(challenge);
-  const actual = Buffer.from(s256Challenge(verifier));
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  return constantTimeEqual(s256Challenge(verifier), challenge);
 }

@@ -3,6 +3,8 @@
  * parameters must not appear more than once, and a repeated one is refused outright, since
  * the gateway's authorizer and a backend could otherwise read different copies.
  */
+import { OAuthError } from './oauth-error.js';
+
 export type MultiValueQuery = Readonly<Record<string, readonly string[] | undefined>> | null | undefined;
 export type SingleValueQuery = Readonly<Record<string, string | undefined>> | null | undefined;
 
@@ -35,4 +37,15 @@ export function singleValuedForm(
     if (value !== undefined) multi[name] = typeof value === 'string' ? [value] : value;
   }
   return singleValuedQuery(multi, null);
+}
+
+/** The one error for a repeated parameter (RFC 6749 sections 3.1 and 3.2), naming it. */
+export function repeatedParameterError(name: string): OAuthError {
+  return new OAuthError('invalid_request', `${name} appears more than once.`);
+}
+
+/** The parameters of a flattened query or form; a repeated one throws repeatedParameterError. */
+export function singleParams(result: QueryResult): Record<string, string> {
+  if (!result.ok) throw repeatedParameterError(result.repeated);
+  return result.params;
 }

@@ -3,11 +3,10 @@
  * requested redirect_uri matches one it registered. Registration and the /authorize
  * authorizer both call this module, so what is accepted and what is matched cannot drift.
  *
- * URIs are examined as raw text split by RFC 3986 Appendix B. The WHATWG URL parser is
- * used only as a second opinion on well-formedness: it normalizes (`http://127.1` becomes
- * `http://127.0.0.1/`), and a normalizing comparison is exactly the leniency RFC 9700 forbids.
+ * URIs are examined as raw text split by one RFC 3986 grammar (uri.ts), never normalized.
  */
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../contract/settings.js';
+import { type Authority, hasOnlyUriCharacters, splitAuthority, splitUri, type UriParts } from './uri.js';
 
 export const REDIRECT_URI_LIMITS = { maxCount: 20, maxLength: 2000 } as const;
 
@@ -25,46 +24,6 @@ export const DANGEROUS_SCHEMES: readonly string[] = [
   'filesystem',
 ];
 
-interface UriParts {
-  scheme: string;
-  /** undefined when the URI has no `//authority` part. */
-  authority: string | undefined;
-  path: string;
-  query: string | undefined;
-  fragment: string | undefined;
-}
-
-interface Authority {
-  userinfo: string | undefined;
-  host: string;
-  port: string | undefined;
-}
-
-// RFC 3986 Appendix B, with the scheme made mandatory (we only deal in absolute URIs).
-const URI_PARTS = /^([^:/?#]+):(\/\/([^/?#]*))?([^?#]*)(\?([^#]*))?(#(.*))?$/s;
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
-// Characters RFC 3986 allows anywhere in a URI; "%" is checked separately for its two hex digits.
-const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
-const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
-const PORT = /^[0-9]*$/;
-
-function splitUri(uri: string): UriParts | undefined {
-  const m = URI_PARTS.exec(uri);
-  if (!m) return undefined;
-  return { scheme: m[1], authority: m[3], path: m[4], query: m[6], fragment: m[8] };
-}
-
-function splitAuthority(authority: string): Authority | undefined {
-  const at = authority.lastIndexOf('@');
-  const userinfo = at >= 0 ? authority.slice(0, at) : undefined;
-  const hostPort = at >= 0 ? authority.slice(at + 1) : authority;
-  const m = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort);
-  if (!m) return undefined;
-  const port = m[2];
-  if (port !== undefined && !PORT.test(port)) return undefined;
-  return { userinfo, host: m[1], port };
-}
-
 /** Why a URI may not be registered, or undefined when it may. Messages name the rule broken. */
 export function redirectUriProblem(
   uri: unknown,
@@ -75,12 +34,12 @@ export function redirectUriProblem(
   if (uri.length > REDIRECT_URI_LIMITS.maxLength) {
     return `must be at most ${REDIRECT_URI_LIMITS.maxLength} characters`;
   }
-  if (!URI_CHARACTERS.test(uri) || BAD_PERCENT.test(uri)) {
+  if (!hasOnlyUriCharacters(uri)) {
     return 'contains characters not allowed in a URI (RFC 3986); percent-encode them';
   }
   if (uri.includes('*')) return 'must not contain a wildcard';
   const parts = splitUri(uri);
-  if (!parts || !SCHEME.test(parts.scheme)) return 'must be an absolute URI with a scheme';
+  if (!parts) return 'must be an absolute URI with a scheme';
   if (parts.fragment !== undefined) return 'must not contain a fragment (RFC 6749 section 3.1.2)';
 
   const scheme = parts.scheme.toLowerCase();

@@ -6,7 +6,7 @@
 import { ENDPOINTS } from '../contract/endpoints.js';
 import { type ClientMetadata, isConfidential, type MetadataResult } from './client-metadata.js';
 import type { ClientStore, RegisteredClient } from './clients.js';
-import { hashSecret, newClientId, newSecret } from './secrets.js';
+import { hashSecret, newClientId, newSecret } from './credentials.js';
 
 /** The RFC 7591 section 3.2.1 client information response, with RFC 7592's management fields. */
 export type ClientInformation = ClientMetadata & {

@@ -1,7 +1,12 @@
 /** RFC 8414 authorization server metadata, and what it says the server supports. */
 import { ENDPOINTS } from '../contract/endpoints.js';
-
-export const TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED = ['none', 'client_secret_basic', 'client_secret_post'] as const;
+import {
+  CODE_CHALLENGE_METHODS,
+  GRANT_TYPES,
+  RESPONSE_MODES,
+  RESPONSE_TYPES,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from './capabilities.js';
 
 /**
  * OpenID Provider Metadata requires these two fields; this server issues no ID tokens, so they
@@ -22,12 +27,12 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
     registration_endpoint: url(ENDPOINTS.registration),
     jwks_uri: url(ENDPOINTS.jwks),
     revocation_endpoint: url(ENDPOINTS.revocation),
-    response_types_supported: ['code'],
-    response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
-    code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED],
-    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED],
+    response_types_supported: [...RESPONSE_TYPES],
+    response_modes_supported: [...RESPONSE_MODES],
+    grant_types_supported: [...GRANT_TYPES],
+    code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
+    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     authorization_response_iss_parameter_supported: true,
     ...(scopes.length > 0 ? { scopes_supported: [...scopes] } : {}),
     client_id_metadata_document_supported: true,

@@ -2,7 +2,8 @@
  * HMAC-signed values for cookies and form tokens: tamper-evident, not secret. The key is a
  * deployment secret (Secrets Manager deployed, a file in the data directory locally).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from './constant-time.js';
 
 function mac(key: string, purpose: string, value: string): string {
   // The purpose is part of the MAC so a value signed for one use never verifies for another.
@@ -19,9 +20,7 @@ export function verifySignedValue(key: string, purpose: string, signed: string |
   const dot = signed.indexOf('.');
   if (dot < 0) return undefined;
   const value = Buffer.from(signed.slice(0, dot), 'base64url').toString();
-  const expected = Buffer.from(mac(key, purpose, value));
-  const actual = Buffer.from(signed.slice(dot + 1));
-  return expected.length === actual.length && timingSafeEqual(expected, actual) ? value : undefined;
+  return constantTimeEqual(signed.slice(dot + 1), mac(key, purpose, value)) ? value : undefined;
 }
 
 /** A token that proves a form was rendered by this server for this value (CSRF defence). */
@@ -31,7 +30,5 @@ export function formToken(key: string, value: string): string {
 
 export function formTokenMatches(key: string, value: string, token: string | undefined): boolean {
   if (!token) return false;
-  const expected = Buffer.from(formToken(key, value));
-  const actual = Buffer.from(token);
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  return constantTimeEqual(token, formToken(key, value));
 }

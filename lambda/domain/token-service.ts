@@ -3,7 +3,10 @@
  * RFC 9700 4.14). Pure but for its ports: the grant store, the signer and the clock.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { DEFAULT_LIFETIMES } from '../contract/environment.js';
+import type { GrantType } from './capabilities.js';
 import type { RegisteredClient } from './clients.js';
+import { hashSecret, newSecret } from './credentials.js';
 import type {
   AuthorizationCodeRecord,
   ConsumeExpectations,
@@ -13,7 +16,6 @@ import type {
 } from './grants.js';
 import { OAuthError } from './oauth-error.js';
 import { pkceVerifierMatches, s256Challenge } from './pkce.js';
-import { hashSecret, newSecret } from './secrets.js';
 import type { ServerConfig } from './server-config.js';
 import type { AccessTokenSigner } from './signing.js';
 
@@ -32,8 +34,6 @@ export interface TokenResponse {
   refresh_token?: string;
   scope?: string;
 }
-
-export const AUTHORIZATION_CODE_TTL = 60;
 
 export function newFamilyId(): string {
   return randomBytes(16).toString('base64url');
@@ -55,14 +55,14 @@ export async function mintAuthorizationCode(
     resource: pending.resource,
     subject,
     family_id: newFamilyId(),
-    expires_at: deps.now() + AUTHORIZATION_CODE_TTL,
+    expires_at: deps.now() + DEFAULT_LIFETIMES.authorizationCode,
   });
   return code;
 }
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
-function requireGrantType(client: RegisteredClient, grantType: 'authorization_code' | 'refresh_token'): void {
+function requireGrantType(client: RegisteredClient, grantType: GrantType): void {
   if (!client.grant_types.includes(grantType)) {
     throw new OAuthError('unauthorized_client', `The client did not register the ${grantType} grant.`);
   }

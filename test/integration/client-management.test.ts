@@ -15,7 +15,7 @@ import type {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
-import { hashSecret, secretMatchesHash } from '../../lambda/domain/secrets.js';
+import { hashSecret, secretMatchesHash } from '../../lambda/domain/credentials.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 

@@ -19,11 +19,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
 import { clientMetadataValidator } from '../../lambda/domain/client-metadata.js';
 import { ClientExistsError, type RegisteredClient } from '../../lambda/domain/clients.js';
+import { hashSecret } from '../../lambda/domain/credentials.js';
 import type { PendingAuthorization, RefreshTokenRecord } from '../../lambda/domain/grants.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
 import { s256Challenge } from '../../lambda/domain/pkce.js';
 import { registerClient } from '../../lambda/domain/registration.js';
-import { hashSecret } from '../../lambda/domain/secrets.js';
 import type { ServerConfig } from '../../lambda/domain/server-config.js';
 import {
   exchangeAuthorizationCode,

@@ -8,6 +8,7 @@
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { toProxyResult, toWebRequest } from '../../lambda/http/web-request.js';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type McpModule = typeof import('../../lambda/mcp-server.js');
@@ -269,7 +270,7 @@ describe('methods and guards of the handler itself', () => {
   });
 
   it('builds the request URL from RESOURCE_URL and the query, never from Host', () => {
-    const request = mcp.toWebRequest(
+    const request = toWebRequest(
       event({
         headers: [
           ['Host', 'evil.example'],
@@ -282,6 +283,7 @@ describe('methods and guards of the handler itself', () => {
         ],
         body: {},
       }),
+      RESOURCE,
     );
     expect(request.url).toBe(`${RESOURCE}?q=1&q=2`);
     expect(request.headers.get('host')).toBeNull();
@@ -298,7 +300,7 @@ describe('methods and guards of the handler itself', () => {
         ['X-One', 'x'],
       ],
     });
-    const result = await mcp.toProxyResult(response);
+    const result = await toProxyResult(response);
     expect(result).toMatchObject({
       statusCode: 201,
       body: 'ok',

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
+import { DEFAULT_LIFETIMES } from '../../lambda/contract/environment.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import type { PendingAuthorization } from '../../lambda/domain/grants.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
 import { s256Challenge } from '../../lambda/domain/pkce.js';
 import type { ServerConfig } from '../../lambda/domain/server-config.js';
 import {
-  AUTHORIZATION_CODE_TTL,
   exchangeAuthorizationCode,
   mintAuthorizationCode,
   refreshTokens,
@@ -247,7 +247,7 @@ describe('authorization code exchange', () => {
 
   it('accepts a code one second before it expires', async () => {
     const issued = await issueCode();
-    clock += AUTHORIZATION_CODE_TTL - 1;
+    clock += DEFAULT_LIFETIMES.authorizationCode - 1;
     const tokens = await exchangeAuthorizationCode(deps, ALICE_APP, exchangeParams(issued));
     expect(tokens.access_token).toEqual(expect.any(String));
   });

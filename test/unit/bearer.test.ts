@@ -1,9 +1,9 @@
 /**
- * The protected resource's challenge (RFC 6750 section 3, RFC 9728 section 5.1) and its
- * metadata document (RFC 9728 section 2).
+ * RFC 6750 both ways: the Authorization header's Bearer credentials (section 2.1) and the
+ * protected resource's challenge (section 3, RFC 9728 section 5.1).
  */
 import { describe, expect, it } from 'vitest';
-import { bearerChallenge, protectedResourceMetadata, quotedString } from '../../lambda/domain/resource-challenge.js';
+import { bearerChallenge, bearerCredentials, quotedString } from '../../lambda/domain/bearer.js';
 
 const METADATA = 'https://api.example/prod/.well-known/oauth-protected-resource';
 
@@ -95,57 +95,30 @@ describe('bearerChallenge', () => {
   });
 });
 
-describe('protectedResourceMetadata', () => {
-  it('lists the resource, its authorization server and header-only bearer tokens', () => {
-    expect(
-      protectedResourceMetadata({
-        resource: 'https://api.example/mcp',
-        authorizationServers: ['https://as.example/v1'],
-      }),
-    ).toEqual({
-      resource: 'https://api.example/mcp',
-      authorization_servers: ['https://as.example/v1'],
-      bearer_methods_supported: ['header'],
-    });
+describe('bearerCredentials (RFC 6750 section 2.1)', () => {
+  const cases: [string | undefined, ReturnType<typeof bearerCredentials>, string][] = [
+    ['Bearer abc.DEF-_~+/==', { kind: 'token', token: 'abc.DEF-_~+/==' }, 'every b64token character'],
+    ['bearer abc', { kind: 'token', token: 'abc' }, 'the scheme in any case (RFC 9110 11.1)'],
+    ['BEARER   abc  ', { kind: 'token', token: 'abc' }, 'several spaces, and surrounding whitespace'],
+    [undefined, { kind: 'absent' }, 'no header'],
+    ['', { kind: 'absent' }, 'an empty header'],
+    ['Basic dXNlcjpwYXNz', { kind: 'absent' }, 'another scheme'],
+    ['Bearerabc', { kind: 'absent' }, 'a longer scheme name'],
+    ['Bearer', { kind: 'malformed' }, 'the scheme without a token'],
+    ['Bearer\tabc', { kind: 'malformed' }, 'a tab is not 1*SP'],
+    ['Bearer a b', { kind: 'malformed' }, 'two tokens'],
+    ['Bearer a=b', { kind: 'malformed' }, '= only at the end'],
+    ['Bearer abc,', { kind: 'malformed' }, 'a character outside b64token'],
+    ['Bearer =', { kind: 'malformed' }, 'padding alone'],
+  ];
+  it.each(cases)('%j is %j: %s', (header, expected) => {
+    expect(bearerCredentials(header)).toEqual(expected);
   });
+});
 
-  it('includes scopes_supported and resource_name when given, and omits empty ones', () => {
-    expect(
-      protectedResourceMetadata({
-        resource: 'https://api.example/mcp',
-        authorizationServers: ['https://as.example/v1'],
-        scopesSupported: ['mcp:read', 'mcp:write'],
-        resourceName: 'Sample MCP server',
-      }),
-    ).toEqual({
-      resource: 'https://api.example/mcp',
-      authorization_servers: ['https://as.example/v1'],
-      bearer_methods_supported: ['header'],
-      scopes_supported: ['mcp:read', 'mcp:write'],
-      resource_name: 'Sample MCP server',
-    });
-    const bare = protectedResourceMetadata({
-      resource: 'https://api.example/mcp',
-      authorizationServers: ['https://as.example/v1'],
-      scopesSupported: [],
-      resourceName: '',
-    });
-    expect(Object.keys(bare)).toEqual(['resource', 'authorization_servers', 'bearer_methods_supported']);
-  });
-
-  it('copies its inputs, so the caller cannot change a document already built', () => {
-    const servers = ['https://as.example/v1'];
-    const document = protectedResourceMetadata({ resource: 'https://api.example/mcp', authorizationServers: servers });
-    servers.push('https://evil.example');
-    expect(document.authorization_servers).toEqual(['https://as.example/v1']);
-  });
-
-  it('refuses a resource identifier with a fragment', () => {
-    expect(() =>
-      protectedResourceMetadata({
-        resource: 'https://api.example/mcp#x',
-        authorizationServers: ['https://as.example'],
-      }),
-    ).toThrow(/fragment/);
+describe('bearerChallenge without resource metadata', () => {
+  it('is the bare scheme, or the scheme with an error (client management, initial access token)', () => {
+    expect(bearerChallenge()).toBe('Bearer');
+    expect(bearerChallenge({ error: 'invalid_token' })).toBe('Bearer error="invalid_token"');
   });
 });

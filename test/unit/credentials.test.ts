@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashSecret, newClientId, newSecret, secretMatchesHash } from '../../lambda/domain/secrets.js';
+import { constantTimeEqual } from '../../lambda/domain/constant-time.js';
+import { hashSecret, newClientId, newSecret, secretMatchesHash } from '../../lambda/domain/credentials.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -88,5 +89,18 @@ describe('secretMatchesHash', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('constantTimeEqual', () => {
+  const cases: [string, string, boolean, string][] = [
+    ['same', 'same', true, 'equal strings'],
+    ['', '', true, 'two empty strings'],
+    ['same', 'Same', false, 'one byte differs'],
+    ['short', 'shorter', false, 'different lengths (no throw, unlike timingSafeEqual on raw bytes)'],
+    ['é', 'e\u0301', false, 'different code points that look alike'],
+  ];
+  it.each(cases)('%j vs %j is %s: %s', (a, b, expected) => {
+    expect(constantTimeEqual(a, b)).toBe(expected);
   });
 });

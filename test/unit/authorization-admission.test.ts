@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { admitAuthorizeRequest, type ClientLookup } from '../../lambda/domain/authorization-admission.js';
 import { REFUSALS, type Refusal } from '../../lambda/domain/authorization-refusal.js';
-import { admitAuthorizeRequest, type ClientLookup } from '../../lambda/domain/authorize-admission.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { UnavailableError } from '../../lambda/domain/oauth-error.js';
 import type { MultiValueQuery } from '../../lambda/domain/query.js';

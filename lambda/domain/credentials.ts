@@ -1,9 +1,10 @@
 /**
  * Identifiers and secrets. Secrets are 256-bit random values, so a single SHA-256 is a
  * sufficient one-way hash (no password-style stretching is needed against brute force), and
- * only that hash is ever stored. Comparisons run in constant time over equal-length digests.
+ * only that hash is ever stored. Comparisons run in constant time (constant-time.ts).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from './constant-time.js';
 
 const HASH_PREFIX = 'sha256:';
 
@@ -23,7 +24,5 @@ export function hashSecret(secret: string): string {
 
 /** Constant-time check of a presented secret against a stored hash. */
 export function secretMatchesHash(presented: string, storedHash: string): boolean {
-  const presentedDigest = Buffer.from(hashSecret(presented), 'utf8');
-  const storedDigest = Buffer.from(storedHash, 'utf8');
-  return presentedDigest.length === storedDigest.length && timingSafeEqual(presentedDigest, storedDigest);
+  return constantTimeEqual(hashSecret(presented), storedHash);
 }

@@ -10,7 +10,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { secretMatchesHash } from '../../lambda/domain/secrets.js';
+import { secretMatchesHash } from '../../lambda/domain/credentials.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';

@@ -1,0 +1,24 @@
+/**
+ * What this authorization server implements, in one place: the metadata advertises these
+ * lists (RFC 8414), registration accepts them (RFC 7591), client authentication and the token
+ * endpoint dispatch on them. A new grant or method starts here.
+ */
+
+/** RFC 6749 2.3 / RFC 7591 2: how a client authenticates at the token and revocation endpoints. */
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const;
+export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+
+/** Grant types the token endpoint answers; others a client registers are dropped, not refused. */
+export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+/** The authorization code flow only (OAuth 2.1), its response in the query. */
+export const RESPONSE_TYPES = ['code'] as const;
+export const RESPONSE_MODES = ['query'] as const;
+
+/** RFC 7636: S256 only (RFC 9700 section 2.1.1). */
+export const CODE_CHALLENGE_METHODS = ['S256'] as const;
+
+export function isGrantType(value: string | undefined): value is GrantType {
+  return (GRANT_TYPES as readonly (string | undefined)[]).includes(value);
+}

@@ -1,0 +1,37 @@
+/**
+ * RFC 9728 protected resource metadata of the MCP endpoint: which authorization server issues
+ * its tokens, how to present them and which scopes exist. Pure: the wiring reads the settings.
+ */
+
+export interface ProtectedResourceMetadataInput {
+  resource: string;
+  /** Issuer identifiers of the authorization servers that issue tokens for this resource. */
+  authorizationServers: readonly string[];
+  scopesSupported?: readonly string[];
+  resourceName?: string;
+}
+
+export interface ProtectedResourceMetadata {
+  resource: string;
+  authorization_servers: string[];
+  bearer_methods_supported: ['header'];
+  scopes_supported?: string[];
+  resource_name?: string;
+}
+
+/** RFC 9728 section 2 metadata. Tokens are accepted only in the Authorization header. */
+export function protectedResourceMetadata(input: ProtectedResourceMetadataInput): ProtectedResourceMetadata {
+  if (input.resource.includes('#')) {
+    // RFC 9728 section 2 (and RFC 8707 section 2): the identifier has no fragment.
+    throw new Error('A protected resource identifier must not contain a fragment');
+  }
+  return {
+    resource: input.resource,
+    authorization_servers: [...input.authorizationServers],
+    bearer_methods_supported: ['header'],
+    ...(input.scopesSupported && input.scopesSupported.length > 0
+      ? { scopes_supported: [...input.scopesSupported] }
+      : {}),
+    ...(input.resourceName ? { resource_name: input.resourceName } : {}),
+  };
+}
