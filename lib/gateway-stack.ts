@@ -94,7 +94,7 @@ export class GatewayStack extends Stack {
     }
     new CfnOutput(this, 'ClientsTableName', {
       description: 'DynamoDB table of registered clients (retained when the stack is deleted)',
-      value: this.gateway.table.tableName,
+      value: this.gateway.tables.clients.tableName,
     });
     acknowledgeNagFindings(this.gateway);
   }

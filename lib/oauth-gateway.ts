@@ -2,14 +2,13 @@
  * The reusable construct: one function per entry of the route table with exactly the grants it
  * declares, the REST API with its redirect-URI authorizer and OAuth-shaped gateway responses,
  * and the settings every function's environment is derived from. It creates the stateful parts
- * too: the clients and grants tables, the signing key and secrets, and, without an upstream,
+ * too: the tables (gateway-tables.ts), the signing key and secrets, and, without an upstream,
  * the Cognito sign-in (cognito-sign-in.ts). Stack-level concerns (outputs, cdk-nag) live in
  * gateway-stack.ts.
  */
 import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -19,9 +18,9 @@ import { Construct } from 'constructs';
 import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
 import { DEFAULT_LIFETIMES } from '../lambda/contract/environment.js';
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../lambda/contract/settings.js';
-import { CLIENTS_TABLE_KEY, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../lambda/contract/tables.js';
 import { CognitoSignIn } from './cognito-sign-in.js';
 import type { GatewaySettings } from './function-environment.js';
+import { GatewayTables } from './gateway-tables.js';
 import { GatewayMonitoring, type MonitoringProps } from './monitoring.js';
 import { RouteTableApi, type ThrottleSettings } from './route-table-api.js';
 import type { FunctionName, FunctionSpec } from './routes.js';
@@ -127,8 +126,8 @@ export interface UpstreamProviderProps {
 }
 
 export class OAuthGateway extends Construct {
-  readonly table: dynamodb.TableV2;
-  readonly grantsTable: dynamodb.TableV2;
+  /** The clients and grants tables: the state, apart from the stateless API and functions. */
+  readonly tables: GatewayTables;
   readonly api: apigw.RestApi;
   /** The issuer URL: the API's stage URL, without a trailing slash. */
   readonly issuer: string;
@@ -158,23 +157,8 @@ export class OAuthGateway extends Construct {
     super(scope, id);
     validateProps(props);
 
-    this.table = new dynamodb.TableV2(this, 'ClientsTable', {
-      partitionKey: { name: CLIENTS_TABLE_KEY, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      // Registered clients outlive the stack: deleting it must not disconnect every connector.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-
-    this.grantsTable = new dynamodb.TableV2(this, 'GrantsTable', {
-      partitionKey: { name: GRANTS_TABLE_KEY, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      timeToLiveAttribute: GRANTS_TABLE_TTL_ATTRIBUTE,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Short-lived state only (pending requests, codes, refresh tokens): losing it signs people out.
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // Created in this construct's scope, so their logical ids stay what they have always been.
+    this.tables = new GatewayTables(this);
 
     this.signingKeys = props.signingKeys ?? [
       new kms.Key(this, 'AccessTokenSigningKey', {
@@ -238,8 +222,8 @@ export class OAuthGateway extends Construct {
     this.upstreamSecret = upstream.clientSecret;
     this.protectedResources = [...(props.protectedResources ?? [])];
     this.settings = {
-      clientsTable: this.table.tableName,
-      grantsTable: this.grantsTable.tableName,
+      clientsTable: this.tables.clients.tableName,
+      grantsTable: this.tables.grants.tableName,
       issuer: this.issuer,
       // Lazy: a resource server constructed after this gateway adds its URL (addProtectedResource).
       resources: [
@@ -294,7 +278,7 @@ export class OAuthGateway extends Construct {
           apis: [this.api],
           authorizers: this.functions.redirectUriAuthorizer ? [this.functions.redirectUriAuthorizer] : [],
           functions,
-          tables: [this.table, this.grantsTable],
+          tables: [this.tables.clients, this.tables.grants],
         },
         props.monitoring,
       );
@@ -308,18 +292,7 @@ export class OAuthGateway extends Construct {
 
   /** Exactly what the route table says the function touches, and nothing else. */
   private grantAccess(fn: NodejsFunction, spec: FunctionSpec): void {
-    if (spec.clients.length > 0) this.table.grant(fn, ...spec.clients);
-    if (spec.grants.length > 0 && spec.grantsKeyPrefix) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: [...spec.grants],
-          resources: [this.grantsTable.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${spec.grantsKeyPrefix}*`] } },
-        }),
-      );
-    } else if (spec.grants.length > 0) {
-      this.grantsTable.grant(fn, ...spec.grants);
-    }
+    this.tables.grantAccess(fn, spec);
     if (spec.signingKey === 'sign') this.signingKeys[0].grant(fn, 'kms:Sign');
     if (spec.signingKey === 'publicKey') for (const key of this.signingKeys) key.grant(fn, 'kms:GetPublicKey');
     if (spec.registration && this.initialAccessToken) grantSecretValue(fn, this.initialAccessToken);

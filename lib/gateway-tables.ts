@@ -1,0 +1,68 @@
+/**
+ * The gateway's stateful storage, apart from the stateless API and functions: the registered
+ * clients table and the grants table (pending sign-ins, codes, refresh tokens, cached client
+ * metadata documents), and the IAM grants that confine a function to the table actions, and
+ * grants-table items, the route table declares for it.
+ *
+ * Not a node of its own in the construct tree: the tables are created in the scope given, under
+ * the ids they have always had there. A logical id is a table's identity to CloudFormation, and
+ * a new one replaces the table: the retained clients table would be orphaned (every connector
+ * registers again) and the grants table deleted (everyone signs in again). test/infra pins them.
+ * Handing it another scope, a stack of its own, is the way to split storage off later; that
+ * move is a migration (`cdk import`), not a refactor.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { CLIENTS_TABLE_KEY, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../lambda/contract/tables.js';
+import type { FunctionSpec } from './routes.js';
+
+/** The part of a route-table entry that says what a function may do to the tables. */
+export type TableAccess = Pick<FunctionSpec, 'clients' | 'grants' | 'grantsKeyPrefix'>;
+
+export class GatewayTables {
+  /** One item per registered client, keyed by client_id. */
+  readonly clients: dynamodb.TableV2;
+  /** Short-lived state under `<kind>#<id or hash>`, removed by TTL. */
+  readonly grants: dynamodb.TableV2;
+
+  constructor(scope: Construct) {
+    this.clients = new dynamodb.TableV2(scope, 'ClientsTable', {
+      partitionKey: { name: CLIENTS_TABLE_KEY, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      // Registered clients outlive the stack: deleting it must not disconnect every connector.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.grants = new dynamodb.TableV2(scope, 'GrantsTable', {
+      partitionKey: { name: GRANTS_TABLE_KEY, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      timeToLiveAttribute: GRANTS_TABLE_TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Short-lived state only (pending requests, codes, refresh tokens): losing it signs people out.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+
+  /**
+   * Exactly the declared actions: on the clients table, and on the grants table, confined by
+   * dynamodb:LeadingKeys to the items under grantsKeyPrefix when the entry names one.
+   */
+  grantAccess(grantee: iam.IGrantable, access: TableAccess): void {
+    if (access.clients.length > 0) this.clients.grant(grantee, ...access.clients);
+    if (access.grants.length === 0) return;
+    if (access.grantsKeyPrefix) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [...access.grants],
+        resourceArns: [this.grants.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${access.grantsKeyPrefix}*`] } },
+      });
+    } else {
+      this.grants.grant(grantee, ...access.grants);
+    }
+  }
+}
