@@ -69,7 +69,8 @@ export class GatewayStack extends Stack {
     }
     // From the issuer, not api.url: with a custom domain the execute-api endpoint is off.
     new CfnOutput(this, 'ApiUrl', {
-      description: 'Base URL of the gateway; clients register at <ApiUrl>register',
+      // The URL ends in a slash, so the endpoint paths are named without their leading one.
+      description: `Base URL of the gateway; clients register at <ApiUrl>${ENDPOINTS.registration.slice(1)}`,
       value: `${this.gateway.issuer}/`,
     });
     new CfnOutput(this, 'RegistrationEndpoint', {
@@ -83,7 +84,7 @@ export class GatewayStack extends Stack {
       });
     }
     new CfnOutput(this, 'Issuer', {
-      description: 'OAuth issuer; metadata at <Issuer>/.well-known/oauth-authorization-server',
+      description: `OAuth issuer; metadata at <Issuer>${ENDPOINTS.metadata}`,
       value: this.gateway.issuer,
     });
     if (this.gateway.signIn) {
