@@ -25,7 +25,7 @@ module.exports = {
       comment:
         'An adapter imports the domain, the contract and lambda/aws; never another adapter, the wiring or an entry.',
       severity: 'error',
-      from: { path: '^lambda/(store|keys|upstream|cimd|http|aws)/' },
+      from: { path: '^lambda/(store|keys|upstream|cimd|http|aws|mcp)/' },
       to: { path: '^(lambda|lib|bin|test|bench)/', pathNot: ['^lambda/(domain|contract|aws)/', '^lambda/$1/'] },
     },
     {

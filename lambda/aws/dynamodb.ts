@@ -1,11 +1,12 @@
 /** The DynamoDB document client the adapters share, and what a retried write can tell. */
 import { isDeepStrictEqual } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ENV } from '../contract/environment.js';
 import { BOUNDED_SDK_OPTIONS } from './sdk-options.js';
 
 /** Bounded retries and timeouts (BOUNDED_SDK_OPTIONS): a slow table yields a prompt 503. */
-export function createDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
+export function createDocumentClient(endpoint = process.env[ENV.dynamodbEndpoint]): DynamoDBDocumentClient {
   const client = new DynamoDBClient({ ...(endpoint ? { endpoint } : {}), ...BOUNDED_SDK_OPTIONS });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
@@ -19,7 +20,7 @@ const sharedClients = new Map<string, DynamoDBDocumentClient>();
  * connection pool, so a cold start builds one SDK client and opens one TLS connection, not one
  * per table or port. Keyed by endpoint so a process (a test) that points elsewhere gets its own.
  */
-export function sharedDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBDocumentClient {
+export function sharedDocumentClient(endpoint = process.env[ENV.dynamodbEndpoint]): DynamoDBDocumentClient {
   const key = endpoint ?? '';
   let client = sharedClients.get(key);
   if (!client) {
@@ -36,4 +37,37 @@ export function sharedDocumentClient(endpoint = process.env.DYNAMODB_ENDPOINT): 
  */
 export function isItemWritten(stored: object | undefined, written: object): boolean {
   return stored !== undefined && isDeepStrictEqual(stored, JSON.parse(JSON.stringify(written)));
+}
+
+export interface PutIfAbsent {
+  documentClient: DynamoDBDocumentClient;
+  tableName: string;
+  /** The partition key attribute the condition names. */
+  key: string;
+  item: Record<string, unknown>;
+  /** Reads the item now under the key (consistently), when the condition failed. */
+  readBack: () => Promise<object | undefined>;
+}
+
+/**
+ * Writes an item unless its key is taken, and says which: 'taken' only when another item holds
+ * the key. The SDK retries a write whose answer was lost (a dropped connection, a timeout), so
+ * the condition can fail on the very item this put's first attempt wrote: such a failure is
+ * read back before it is believed. Any other error propagates.
+ */
+export async function putIfAbsent(put: PutIfAbsent): Promise<'written' | 'taken'> {
+  try {
+    await put.documentClient.send(
+      new PutCommand({
+        TableName: put.tableName,
+        Item: put.item,
+        ConditionExpression: 'attribute_not_exists(#key)',
+        ExpressionAttributeNames: { '#key': put.key },
+      }),
+    );
+    return 'written';
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return isItemWritten(await put.readBack(), put.item) ? 'written' : 'taken';
+  }
 }

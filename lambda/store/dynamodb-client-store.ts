@@ -15,7 +15,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isItemWritten, sharedDocumentClient } from '../aws/dynamodb.js';
+import { putIfAbsent, sharedDocumentClient } from '../aws/dynamodb.js';
 import { CLIENTS_TABLE_KEY } from '../contract/tables.js';
 import {
   type ClientActivityStore,
@@ -35,23 +35,17 @@ export class DynamoDbClientStore implements ClientManagementStore, ClientActivit
   ) {}
 
   async create(client: RegisteredClient): Promise<void> {
-    try {
-      await this.documentClient.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: client,
-          ConditionExpression: 'attribute_not_exists(#key)',
-          ExpressionAttributeNames: { '#key': CLIENTS_TABLE_KEY },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) {
-        throw new UnavailableError('The client registry could not be written; try again.');
-      }
-      // A lost answer to our own first attempt: the retry met the item that attempt wrote.
-      if (isItemWritten(await this.getById(client.client_id), client)) return;
-      throw new ClientExistsError(client.client_id);
-    }
+    const outcome = await putIfAbsent({
+      documentClient: this.documentClient,
+      tableName: this.tableName,
+      key: CLIENTS_TABLE_KEY,
+      item: { ...client },
+      readBack: () => this.getById(client.client_id),
+    }).catch((error: unknown) => {
+      if (error instanceof UnavailableError) throw error;
+      throw new UnavailableError('The client registry could not be written; try again.');
+    });
+    if (outcome === 'taken') throw new ClientExistsError(client.client_id);
   }
 
   async getById(clientId: string): Promise<RegisteredClient | undefined> {

@@ -16,7 +16,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { isItemWritten, sharedDocumentClient } from '../aws/dynamodb.js';
+import { putIfAbsent, sharedDocumentClient } from '../aws/dynamodb.js';
 import { GRANT_KEY_PREFIXES, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../contract/tables.js';
 import type {
   AuthorizationCodeRecord,
@@ -67,25 +67,18 @@ export class DynamoDbGrantStore implements GrantStore {
 
   private async put<T extends object>(pk: string, record: T): Promise<void> {
     const item: Item<T> = { ...record, [GRANTS_TABLE_KEY]: pk };
-    try {
-      await this.run(() =>
-        this.documentClient.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            // Values are 256-bit random: a collision is practically impossible, and never overwrites.
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': GRANTS_TABLE_KEY },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // The SDK retried a write whose answer was lost, and met the item its first attempt wrote.
-      if (isItemWritten(await this.getItem(pk), item)) return;
-      // Another item under the same random key: practically never; a new request draws new values.
-      throw new UnavailableError('Authorization state could not be written; try again.');
-    }
+    // Values are 256-bit random: a collision is practically impossible, and never overwrites.
+    const outcome = await this.run(() =>
+      putIfAbsent({
+        documentClient: this.documentClient,
+        tableName: this.tableName,
+        key: GRANTS_TABLE_KEY,
+        item,
+        readBack: () => this.getItem(pk),
+      }),
+    );
+    // Another item under the same random key: practically never; a new request draws new values.
+    if (outcome === 'taken') throw new UnavailableError('Authorization state could not be written; try again.');
   }
 
   private getItem(pk: string): Promise<Record<string, unknown> | undefined> {
