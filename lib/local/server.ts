@@ -23,7 +23,8 @@ import { functionEnvironment, type GatewaySettings } from '../function-environme
 import { FUNCTIONS } from '../routes.js';
 import { startDevOidcProvider } from './dev-oidc-provider.js';
 import { ensureClientsTable, ensureGrantsTable, IN_MEMORY, type LocalDynamo, startDynalite } from './dynamodb.js';
-import { LocalGateway, serveNodeRequest } from './gateway.js';
+import { LocalGateway } from './gateway.js';
+import { serveNodeRequest } from './node-adapter.js';
 
 export interface LocalServerOptions {
   port: number;

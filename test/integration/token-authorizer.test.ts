@@ -14,7 +14,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Cont
 import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
-import { evaluatePolicy } from '../../lib/local/gateway.js';
+import { evaluatePolicy } from '../../lib/local/authorizer-policy.js';
 
 type Authorizer = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
 

@@ -29,7 +29,8 @@ import type {
 } from 'aws-lambda';
 import { generate } from 'selfsigned';
 import { type DevOidcProvider, startDevOidcProvider } from '../../../lib/local/dev-oidc-provider.js';
-import { LocalGateway, serveNodeRequest } from '../../../lib/local/gateway.js';
+import { LocalGateway } from '../../../lib/local/gateway.js';
+import { serveNodeRequest } from '../../../lib/local/node-adapter.js';
 import { FUNCTIONS, type FunctionName } from '../../../lib/routes.js';
 import { AwsEndpoints } from './aws-endpoints.js';
 import type { SynthesizedApp, TemplateFunction } from './cloud-assembly.js';
