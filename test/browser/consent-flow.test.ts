@@ -16,7 +16,7 @@ import { dirname } from 'node:path';
 import * as oauth from 'oauth4webapi';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { useLocalServer } from '../support/local-server-fixture.js';
 import {
   type AuthorizationAttempt,
   authorizationUrl,
@@ -59,16 +59,22 @@ function closeServer(server: Server): Promise<void> {
 }
 
 describe.skipIf(!HAVE_CHROMIUM)('consent flow in Chromium', () => {
-  let gateway: LocalServerProcess;
   let as: oauth.AuthorizationServer;
   let callback: { server: Server; origin: string };
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
+  // One at a time, each with its own afterAll, so that whatever did start is stopped if a later step fails.
   beforeAll(async () => {
-    // One at a time, so that whatever did start is there for afterAll to stop if a later step fails.
     callback = await startCallbackServer();
-    gateway = await startLocalServerProcess();
+  });
+  afterAll(async () => {
+    if (callback) await closeServer(callback.server);
+  });
+
+  const gateway = useLocalServer();
+
+  beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
       headless: true,
@@ -88,9 +94,6 @@ describe.skipIf(!HAVE_CHROMIUM)('consent flow in Chromium', () => {
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => {});
     await browser?.close();
-    if (callback) await closeServer(callback.server);
-    await gateway?.stop();
-    if (gateway) removeDir(gateway.dataDir);
   });
 
   /**

@@ -23,7 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { removeDir } from '../support/local-server.js';
+import { useLocalServer } from '../support/local-server-fixture.js';
 
 const RUNNER_DIR = fileURLToPath(new URL('./runner/', import.meta.url));
 const RUNNER_MODULES = join(RUNNER_DIR, 'node_modules');
@@ -187,7 +188,6 @@ async function installRunner(): Promise<string | undefined> {
 }
 
 let skipReason: string | undefined;
-let server: LocalServerProcess | undefined;
 let node22: string;
 let cli: string;
 let resultsDir: string | undefined;
@@ -202,19 +202,17 @@ beforeAll(async () => {
   cli = conformanceCli() as string;
   const major = nodeMajor(node22);
   if (major < 22) throw new Error(`${node22} is Node.js ${major}; the conformance suite needs 22 or later`);
-  server = await startLocalServerProcess();
 }, 130_000);
 
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
+afterAll(() => {
   if (resultsDir) removeDir(resultsDir);
 });
+
+const server = useLocalServer({}, { when: () => skipReason === undefined });
 
 describe('MCP conformance suite: authorization server', () => {
   it(`passes the ${SCENARIO} scenario`, async ({ skip, onTestFailed }) => {
     if (skipReason) skip(skipReason);
-    if (!server) throw new Error('the local server did not start');
 
     resultsDir = mkdtempSync(join(tmpdir(), 'mcp-gw-conformance-'));
     const env = { ...process.env };

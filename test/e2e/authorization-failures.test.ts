@@ -5,9 +5,9 @@
  * browser binding of the flow, discovery, revocation, and serving under a BASE_PATH.
  */
 import * as oauth from 'oauth4webapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CookieJar, followRedirects, type HtmlForm, parseForms } from '../support/browser-like.js';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { useLocalServers } from '../support/local-server-fixture.js';
 import {
   authorizationUrl,
   discover,
@@ -20,22 +20,11 @@ import {
 
 type Json = Record<string, unknown>;
 
-let server: LocalServerProcess;
-let prefixed: LocalServerProcess;
+const [server, prefixed] = useLocalServers([{}, { BASE_PATH: '/gateway' }]);
 let as: oauth.AuthorizationServer;
 
 beforeAll(async () => {
-  [server, prefixed] = await Promise.all([
-    startLocalServerProcess(),
-    startLocalServerProcess({ BASE_PATH: '/gateway' }),
-  ]);
   as = await discover(server.url);
-});
-
-afterAll(async () => {
-  await Promise.all([server?.stop(), prefixed?.stop()]);
-  if (server) removeDir(server.dataDir);
-  if (prefixed) removeDir(prefixed.dataDir);
 });
 
 // --- helpers ------------------------------------------------------------------------------

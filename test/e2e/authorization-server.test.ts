@@ -5,22 +5,16 @@
  */
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CookieJar } from '../support/browser-like.js';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { useLocalServer } from '../support/local-server-fixture.js';
 import { discover, INSECURE, obtainTokens, registerTestClient } from '../support/oauth-flow.js';
 
-let server: LocalServerProcess;
+const server = useLocalServer();
 let as: oauth.AuthorizationServer;
 
 beforeAll(async () => {
-  server = await startLocalServerProcess();
   as = await discover(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
 });
 
 describe('authorization code flow', () => {

@@ -4,9 +4,9 @@
  * the placeholder backend, which reports request errors by redirecting to the verified URI.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { useLocalServer } from '../support/local-server-fixture.js';
 
 type Json = Record<string, unknown>;
 
@@ -14,16 +14,7 @@ type Json = Record<string, unknown>;
 const CODE_CHALLENGE = createHash('sha256').update('e2e-authorize-verifier').digest('base64url');
 const STATE = 'xyz';
 
-let server: LocalServerProcess;
-
-beforeAll(async () => {
-  server = await startLocalServerProcess();
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-});
+const server = useLocalServer();
 
 async function register(body: Json): Promise<{ clientId: string; redirectUris: string[] }> {
   const res = await fetch(`${server.url}/register`, {

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useLocalServer } from '../support/local-server-fixture.js';
 import { discover, obtainTokens, type RegisteredTestClient } from '../support/oauth-flow.js';
 
 type Json = Record<string, unknown>;
@@ -16,17 +16,11 @@ const REDIRECT_URI = 'https://client.example/callback';
 const ORIGIN = 'http://localhost:6274';
 const CODE_CHALLENGE = createHash('sha256').update('e2e-client-management-verifier').digest('base64url');
 
-let server: LocalServerProcess;
+const server = useLocalServer();
 let as: oauth.AuthorizationServer;
 
 beforeAll(async () => {
-  server = await startLocalServerProcess();
   as = await discover(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
 });
 
 interface Registered {

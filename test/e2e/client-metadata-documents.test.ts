@@ -7,11 +7,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { useLocalServer } from '../support/local-server-fixture.js';
 
 const REDIRECT_URI = 'https://app.example/callback';
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
-let gateway: LocalServerProcess;
 let documents: Server;
 let base: string;
 const fetches = new Map<string, number>();
@@ -53,15 +52,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => documents.listen(0, '127.0.0.1', () => resolve()));
   base = `http://127.0.0.1:${(documents.address() as AddressInfo).port}`;
-  gateway = await startLocalServerProcess({ CIMD_ALLOW_LOOPBACK_HTTP: 'true' });
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  if (gateway) removeDir(gateway.dataDir);
   documents?.closeAllConnections();
   await new Promise<void>((resolve) => (documents ? documents.close(() => resolve()) : resolve()));
 });
+
+const gateway = useLocalServer({ CIMD_ALLOW_LOOPBACK_HTTP: 'true' });
 
 function authorize(clientId: string): Promise<Response> {
   const query = new URLSearchParams({

@@ -5,8 +5,8 @@
  * refresh token used many times at once rotates exactly once.
  */
 import * as oauth from 'oauth4webapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useLocalServer } from '../support/local-server-fixture.js';
 import {
   authorizationUrl,
   discover,
@@ -19,17 +19,11 @@ import {
 
 type Json = Record<string, unknown>;
 
-let server: LocalServerProcess;
+const server = useLocalServer();
 let as: oauth.AuthorizationServer;
 
 beforeAll(async () => {
-  server = await startLocalServerProcess();
   as = await discover(server.url);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
 });
 
 interface Reply {

@@ -4,22 +4,10 @@
  * where only `<issuer>/.well-known/openid-configuration` is reachable).
  */
 import { discoverAuthorizationServerMetadata } from '@modelcontextprotocol/sdk/client/auth.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { describe, expect, it } from 'vitest';
+import { useLocalServers } from '../support/local-server-fixture.js';
 
-let root: LocalServerProcess;
-let prefixed: LocalServerProcess;
-
-beforeAll(async () => {
-  [root, prefixed] = await Promise.all([startLocalServerProcess(), startLocalServerProcess({ BASE_PATH: '/gateway' })]);
-});
-
-afterAll(async () => {
-  for (const server of [root, prefixed]) {
-    await server?.stop();
-    if (server) removeDir(server.dataDir);
-  }
-});
+const [root, prefixed] = useLocalServers([{}, { BASE_PATH: '/gateway' }]);
 
 const CORS_PATHS: Array<[string, string]> = [
   ['/.well-known/oauth-authorization-server', 'GET'],

@@ -14,7 +14,7 @@ import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
 import { ENV } from '../../lambda/contract/environment.js';
 import { type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
 import { type FaultAction, type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { useLocalServer } from '../support/local-server-fixture.js';
 import {
   authorizationUrl,
   discover,
@@ -41,28 +41,29 @@ const INTERNALS = /\bat \S+ \(|Exception|ECONN|socket|smithy|aws-sdk|DynamoDB|dy
 
 let dynamo: LocalDynamo;
 let proxy: FaultProxy;
-let server: LocalServerProcess;
 let as: oauth.AuthorizationServer;
 let registered: RegisteredTestClient;
 
 beforeAll(async () => {
   dynamo = await startDynalite(':memory:');
   proxy = await startFaultProxy(dynamo.endpoint);
-  // The server creates its tables through the proxy at start, with no faults yet.
-  server = await startLocalServerProcess({ [ENV.dynamodbEndpoint]: proxy.url, [ENV.tableName]: CLIENTS_TABLE });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await dynamo?.close();
+});
+
+// The server creates its tables through the proxy at start, with no faults yet.
+const server = useLocalServer(() => ({ [ENV.dynamodbEndpoint]: proxy.url, [ENV.tableName]: CLIENTS_TABLE }));
+
+beforeAll(async () => {
   as = await discover(server.url);
   registered = await registerTestClient(as, 'none', REDIRECT_URI);
 });
 
 afterEach(() => {
   proxy.clearFaults();
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-  await proxy?.close();
-  await dynamo?.close();
 });
 
 interface Answer {

@@ -19,7 +19,8 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalServerProcess, removeDir, startLocalServerProcess, tempDataDir } from '../support/local-server.js';
+import { removeDir, tempDataDir } from '../support/local-server.js';
+import { useLocalServer } from '../support/local-server-fixture.js';
 import { runBrowser } from '../support/oauth-flow.js';
 
 /** An MCP client application's side of OAuth, kept in memory; the browser part is driven by runBrowser. */
@@ -66,10 +67,10 @@ class TestClientProvider implements OAuthClientProvider {
   }
 }
 
-let gateway: LocalServerProcess;
 let documents: Server;
 let documentUrl: string;
 let certDir: string;
+let certFile: string;
 const REDIRECT_URL = 'http://127.0.0.1:59999/callback';
 
 beforeAll(async () => {
@@ -81,7 +82,7 @@ beforeAll(async () => {
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] }],
   });
   certDir = tempDataDir();
-  const certFile = join(certDir, 'cert.pem');
+  certFile = join(certDir, 'cert.pem');
   writeFileSync(certFile, pems.cert);
   documents = createServer({ key: pems.private, cert: pems.cert }, (req, res) => {
     if (req.url !== '/clients/sdk-test.json') return res.writeHead(404).end();
@@ -99,15 +100,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => documents.listen(0, '127.0.0.1', () => resolve()));
   documentUrl = `https://localhost:${(documents.address() as AddressInfo).port}/clients/sdk-test.json`;
-  gateway = await startLocalServerProcess({ CIMD_ALLOW_LOOPBACK_HTTP: 'true', NODE_EXTRA_CA_CERTS: certFile });
 });
 
 afterAll(async () => {
-  await gateway?.stop();
-  if (gateway) removeDir(gateway.dataDir);
   await new Promise<void>((resolve) => (documents ? documents.close(() => resolve()) : resolve()));
   if (certDir) removeDir(certDir);
 });
+
+const gateway = useLocalServer(() => ({ CIMD_ALLOW_LOOPBACK_HTTP: 'true', NODE_EXTRA_CA_CERTS: certFile }));
 
 async function connectThroughOAuth(provider: TestClientProvider): Promise<Client> {
   const mcpUrl = new URL(`${gateway.url}/mcp`);

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { registerClient } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientMetadata, OAuthMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
 import * as oauth from 'oauth4webapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { useLocalServer, useOwnServers } from '../support/local-server-fixture.js';
 
 type Json = Record<string, unknown>;
 
@@ -93,28 +93,9 @@ function expectDescribed(body: Json): void {
   expect((body.error_description as string).length, JSON.stringify(body)).toBeGreaterThan(0);
 }
 
-/** Servers a test starts for itself; afterAll kills any a failed test left running. */
-const ownServers: LocalServerProcess[] = [];
-
-async function ownServer(env: Record<string, string> = {}): Promise<LocalServerProcess> {
-  const server = await startLocalServerProcess(env);
-  ownServers.push(server);
-  return server;
-}
-
-let server: LocalServerProcess;
-
-beforeAll(async () => {
-  server = await startLocalServerProcess();
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-  for (const own of ownServers) await own.stop('SIGKILL');
-  const dirs = new Set(ownServers.map((own) => own.dataDir).filter((dir) => dir !== ':memory:'));
-  for (const dir of dirs) removeDir(dir);
-});
+const server = useLocalServer();
+/** Servers a test starts for itself; any a failed test left running is killed after all tests. */
+const ownServer = useOwnServers();
 
 describe('POST /register with real MCP clients’ bodies', () => {
   it('finds the fixtures', () => {

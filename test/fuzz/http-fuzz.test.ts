@@ -20,10 +20,10 @@
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import type * as oauth from 'oauth4webapi';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lib/routes.js';
 import { CookieJar, followRedirects, parseForms } from '../support/browser-like.js';
-import { type LocalServerProcess, removeDir, startLocalServerProcess } from '../support/local-server.js';
+import { useLocalServer } from '../support/local-server-fixture.js';
 import {
   authorizationUrl,
   discover,
@@ -79,7 +79,7 @@ interface Observed {
   text: string;
 }
 
-let server: LocalServerProcess;
+const server = useLocalServer();
 let as: oauth.AuthorizationServer;
 
 async function send(req: FuzzRequest): Promise<Observed> {
@@ -155,7 +155,7 @@ function isJsonRpcError(body: unknown): boolean {
 }
 
 function serverAlive(): boolean {
-  return server.child.exitCode === null && server.child.signalCode === null;
+  return server.process.child.exitCode === null && server.process.child.signalCode === null;
 }
 
 /** The properties every response has, whatever was sent. */
@@ -253,7 +253,7 @@ function rawSend(method: string, target: string, headers: Record<string, string[
 }
 
 async function expectHealthy(): Promise<void> {
-  expect(serverAlive(), server.output().slice(-2000)).toBe(true);
+  expect(serverAlive(), server.process.output().slice(-2000)).toBe(true);
   const res = await fetch(`${server.url}/.well-known/oauth-authorization-server`, {
     signal: AbortSignal.timeout(10_000),
   });
@@ -881,7 +881,6 @@ async function registerFixture(
 
 beforeAll(async () => {
   console.info(`http-fuzz: FUZZ_SEED=${SEED}${SCALE !== 1 ? ` FUZZ_SCALE=${SCALE}` : ''}`);
-  server = await startLocalServerProcess();
   as = await discover(server.url);
   fixtures.public = await registerFixture('none', ['https://client.example/callback']);
   fixtures.basic = await registerFixture('client_secret_basic', ['https://client.example/basic']);
@@ -895,11 +894,6 @@ beforeAll(async () => {
   knownTokens.push(accessToken, refreshToken);
   familyOf.set(refreshToken, ++familyCount);
 }, 90_000);
-
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-});
 
 function fixtureList(): Fixture[] {
   return Object.values(fixtures);
@@ -2215,7 +2209,7 @@ describe('HTTP fuzzing of every route (one local server)', () => {
     }
     expect(mismatches, mismatches.join('\n')).toEqual([]);
     // Nothing crashed behind the scenes either.
-    expect(server.output()).not.toMatch(/Unhandled|uncaught|FATAL ERROR|heap out of memory/i);
+    expect(server.process.output()).not.toMatch(/Unhandled|uncaught|FATAL ERROR|heap out of memory/i);
   });
 });
 
