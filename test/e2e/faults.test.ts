@@ -10,9 +10,8 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type * as oauth from 'oauth4webapi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
 import { ENV } from '../../lambda/contract/environment.js';
-import { type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+import { useDynalite } from '../support/dynalite.js';
 import { type FaultAction, type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { useLocalServer } from '../support/local-server-fixture.js';
 import {
@@ -27,7 +26,6 @@ import {
 /** A liveness bound on each answer: 3 attempts of at most 2 s each, plus backoff, plus slack. */
 const ANSWER_BOUND_MS = 15_000;
 const REDIRECT_URI = 'https://client.example/callback';
-const CLIENTS_TABLE = 'faults-e2e-clients';
 
 const FAULTS: Array<[string, FaultAction]> = [
   ['500 InternalServerError', { kind: 'internal-error' }],
@@ -39,23 +37,21 @@ const FAULTS: Array<[string, FaultAction]> = [
 /** Anything that would betray internals: stack frames, SDK or Node error names, the table. */
 const INTERNALS = /\bat \S+ \(|Exception|ECONN|socket|smithy|aws-sdk|DynamoDB|dynalite|\.ts\b|\.js\b/i;
 
-let dynamo: LocalDynamo;
+const db = useDynalite('faults-e2e');
 let proxy: FaultProxy;
 let as: oauth.AuthorizationServer;
 let registered: RegisteredTestClient;
 
 beforeAll(async () => {
-  dynamo = await startDynalite(':memory:');
-  proxy = await startFaultProxy(dynamo.endpoint);
+  proxy = await startFaultProxy(db.endpoint);
 });
 
 afterAll(async () => {
   await proxy?.close();
-  await dynamo?.close();
 });
 
-// The server creates its tables through the proxy at start, with no faults yet.
-const server = useLocalServer(() => ({ [ENV.dynamodbEndpoint]: proxy.url, [ENV.tableName]: CLIENTS_TABLE }));
+// The server reaches the tables only through the proxy; at its start (no faults yet) it finds them made.
+const server = useLocalServer(() => ({ ...db.env(), [ENV.dynamodbEndpoint]: proxy.url }));
 
 beforeAll(async () => {
   as = await discover(server.url);
@@ -110,13 +106,8 @@ function expectOAuthError(answer: Answer, status: number, error: string): void {
 }
 
 async function clientCount(): Promise<number> {
-  const direct = createDocumentClient(dynamo.endpoint);
-  try {
-    const { Count } = await direct.send(new ScanCommand({ TableName: CLIENTS_TABLE, Select: 'COUNT' }));
-    return Count ?? 0;
-  } finally {
-    direct.destroy();
-  }
+  const { Count } = await db.documents.send(new ScanCommand({ TableName: db.clientsTable, Select: 'COUNT' }));
+  return Count ?? 0;
 }
 
 /** A code for the registered client, obtained through consent and sign-in with no faults. */

@@ -3,31 +3,18 @@
  * idle expiry of registered clients (use recorded at most once a day, by the token endpoint).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { DAY_SECONDS, isIdleExpired, shouldRecordUse } from '../../lambda/domain/client-activity.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { ClientDirectory } from '../../lambda/wiring/clients.js';
-import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+import { useDynalite } from '../support/dynalite.js';
 
-const TABLE = 'abuse-clients';
 const context = { functionName: 'test', awsRequestId: 'r', getRemainingTimeInMillis: () => 10_000 } as Context;
-let dynamo: LocalDynamo;
+const db = useDynalite('abuse');
 
-beforeAll(async () => {
-  dynamo = await startDynalite(':memory:');
-  await ensureClientsTable(dynamo.endpoint, TABLE);
-  await ensureGrantsTable(dynamo.endpoint, 'abuse-grants');
-  Object.assign(process.env, {
-    TABLE_NAME: TABLE,
-    GRANTS_TABLE_NAME: 'abuse-grants',
-    ISSUER_URL: 'https://gateway.example',
-    DYNAMODB_ENDPOINT: dynamo.endpoint,
-  });
-});
-
-afterAll(async () => {
-  await dynamo.close();
+beforeAll(() => {
+  Object.assign(process.env, db.env(), { ISSUER_URL: 'https://gateway.example' });
 });
 
 function registration(authorization?: string): APIGatewayProxyEvent {
@@ -110,7 +97,7 @@ describe('idle expiry', () => {
   });
 
   it('hides an idle client from every look-up, and a recorded use brings it back', async () => {
-    const store = new DynamoDbClientStore(TABLE);
+    const store = new DynamoDbClientStore(db.clientsTable);
     const idle = client();
     await store.create(idle);
     const documents = { allowLoopbackHttp: false, resolve: async () => Promise.reject(new Error('unused')) };
@@ -121,7 +108,7 @@ describe('idle expiry', () => {
   });
 
   it('does not bring a deleted client back by recording its use', async () => {
-    const store = new DynamoDbClientStore(TABLE);
+    const store = new DynamoDbClientStore(db.clientsTable);
     await store.recordUse('never-registered', now);
     expect(await store.getById('never-registered')).toBeUndefined();
   });

@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
 import {
   DynamoDbMetadataDocumentCache,
   metadataCacheKey,
@@ -18,15 +17,13 @@ import { fetchMetadataDocument } from '../../lambda/cimd/safe-fetch.js';
 import { clientMetadataValidator } from '../../lambda/domain/client-metadata.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
-import { ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+import { useDynalite } from '../support/dynalite.js';
 
-const TABLE = 'cimd-cache-grants';
 const START = 1_800_000_000;
 const MIN_TTL = 300;
 const MAX_TTL = 86_400;
 
-let dynamo: LocalDynamo;
-let documentClient: ReturnType<typeof createDocumentClient>;
+const db = useDynalite('cimd-cache');
 let cache: DynamoDbMetadataDocumentCache;
 let server: Server;
 let base: string;
@@ -74,10 +71,7 @@ function route(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  dynamo = await startDynalite(':memory:');
-  await ensureGrantsTable(dynamo.endpoint, TABLE);
-  documentClient = createDocumentClient(dynamo.endpoint);
-  cache = new DynamoDbMetadataDocumentCache(TABLE, documentClient);
+  cache = new DynamoDbMetadataDocumentCache(db.grantsTable, db.documents);
   server = createServer(route);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -86,8 +80,6 @@ beforeAll(async () => {
 afterAll(async () => {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  documentClient.destroy();
-  await dynamo.close();
 });
 
 /** A fresh URL per test, so that entries cached by one test never serve another. */
@@ -124,8 +116,8 @@ function deps(now: () => number, overrides: Partial<ResolveDeps> = {}): ResolveD
 }
 
 async function storedExpiry(url: string): Promise<number | undefined> {
-  const { Item } = await documentClient.send(
-    new GetCommand({ TableName: TABLE, Key: { pk: metadataCacheKey(url) }, ConsistentRead: true }),
+  const { Item } = await db.documents.send(
+    new GetCommand({ TableName: db.grantsTable, Key: { pk: metadataCacheKey(url) }, ConsistentRead: true }),
   );
   return Item?.expires_at as number | undefined;
 }
@@ -258,7 +250,7 @@ describe('resolveMetadataClient with the DynamoDB cache', () => {
 
   it('surfaces a cache that cannot be read as UnavailableError, without fetching', async () => {
     const url = freshUrl('max-age-600');
-    const missingTable = new DynamoDbMetadataDocumentCache('no-such-table', documentClient);
+    const missingTable = new DynamoDbMetadataDocumentCache('no-such-table', db.documents);
     const error = await refusal(resolveMetadataClient(url, deps(clock().now, { cache: missingTable })));
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error.code).toBe('temporarily_unavailable');
@@ -269,7 +261,7 @@ describe('resolveMetadataClient with the DynamoDB cache', () => {
     const url = freshUrl('max-age-600');
     const unwritable = {
       get: cache.get.bind(cache),
-      put: () => new DynamoDbMetadataDocumentCache('no-such-table', documentClient).put(url, {} as RegisteredClient, 0),
+      put: () => new DynamoDbMetadataDocumentCache('no-such-table', db.documents).put(url, {} as RegisteredClient, 0),
     };
     const error = await refusal(resolveMetadataClient(url, deps(clock().now, { cache: unwritable })));
     expect(error).toBeInstanceOf(UnavailableError);

@@ -4,7 +4,7 @@
  * replaces and deletes the client with it, as API Gateway invokes it. Also the DynamoDB store's
  * guard: every replace or delete is conditioned on the registration token hash still stored.
  */
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
@@ -12,48 +12,33 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { hashSecret, secretMatchesHash } from '../../lambda/domain/credentials.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
-import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+import { useDynalite } from '../support/dynalite.js';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 type Json = Record<string, unknown>;
 
-const TABLE = 'client-management-clients';
-const GRANTS_TABLE = 'client-management-grants';
 const ISSUER = 'https://gateway.example/v1';
 const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 10_000 } as Context;
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/authorize';
 
-let dynamo: LocalDynamo;
+const db = useDynalite('client-management');
 let store: DynamoDbClientStore;
-let documents: DynamoDBDocumentClient;
 let register: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 let manage: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 let authorize: Handler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>;
 
 beforeAll(async () => {
-  dynamo = await startDynalite(':memory:');
-  await ensureClientsTable(dynamo.endpoint, TABLE);
-  await ensureGrantsTable(dynamo.endpoint, GRANTS_TABLE);
-  process.env.TABLE_NAME = TABLE;
-  // The authorizer may also need the grants table (its client lookups can be cached there).
-  process.env.GRANTS_TABLE_NAME = GRANTS_TABLE;
+  // The clients table, and the grants table the authorizer may also need (its client lookups can be cached there).
+  Object.assign(process.env, db.env());
   process.env.ISSUER_URL = ISSUER;
-  process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
-  documents = createDocumentClient(dynamo.endpoint);
-  store = new DynamoDbClientStore(TABLE, documents);
+  store = new DynamoDbClientStore(db.clientsTable, db.documents);
   register = (await import('../../lambda/register.js')).handler as typeof register;
   manage = (await import('../../lambda/manage-client.js')).handler as typeof manage;
   authorize = (await import('../../lambda/redirect-uri-authorizer.js')).handler as typeof authorize;
-});
-
-afterAll(async () => {
-  documents?.destroy();
-  await dynamo?.close();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -151,8 +136,8 @@ async function registerClient(body: Json): Promise<Registered> {
 
 /** The item exactly as the table holds it. */
 async function rawItem(clientId: string): Promise<Json | undefined> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: TABLE, Key: { client_id: clientId }, ConsistentRead: true }),
+  const { Item } = await db.documents.send(
+    new GetCommand({ TableName: db.clientsTable, Key: { client_id: clientId }, ConsistentRead: true }),
   );
   return Item as Json | undefined;
 }

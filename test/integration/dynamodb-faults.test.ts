@@ -34,11 +34,13 @@ import {
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
-import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+import { useDynalite } from '../support/dynalite.js';
 import { type FaultAction, type FaultProxy, type ProxiedRequest, startFaultProxy } from '../support/fault-proxy.js';
 
-const CLIENTS = 'faults-clients';
-const GRANTS = 'faults-grants';
+/** The tables; db.documents goes straight to dynalite, past the proxy: what is really in them. */
+const db = useDynalite('faults');
+const CLIENTS = db.clientsTable;
+const GRANTS = db.grantsTable;
 const ISSUER = 'https://as.example.com';
 const RESOURCE = 'https://mcp.example.com/mcp';
 const REDIRECT_URI = 'https://client.example/callback';
@@ -70,20 +72,13 @@ const TRANSIENT_FAULTS: Array<[string, FaultAction]> = [
   ['a dropped connection', { kind: 'drop' }],
 ];
 
-let dynamo: LocalDynamo;
 let proxy: FaultProxy;
-/** Straight to dynalite, past the proxy: what is really in the tables. */
-let direct: DynamoDBDocumentClient;
 let keyDir: string;
 let key: LocalSigningKey;
 const opened: DynamoDBDocumentClient[] = [];
 
 beforeAll(async () => {
-  dynamo = await startDynalite(':memory:');
-  await ensureClientsTable(dynamo.endpoint, CLIENTS);
-  await ensureGrantsTable(dynamo.endpoint, GRANTS);
-  proxy = await startFaultProxy(dynamo.endpoint);
-  direct = createDocumentClient(dynamo.endpoint);
+  proxy = await startFaultProxy(db.endpoint);
   keyDir = mkdtempSync(join(tmpdir(), 'dynamodb-faults-key-'));
   key = await LocalSigningKey.loadOrCreate(join(keyDir, 'signing-key.json'));
 });
@@ -95,9 +90,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  direct?.destroy();
   await proxy?.close();
-  await dynamo?.close();
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
@@ -129,7 +122,7 @@ async function scan(table: string): Promise<Item[]> {
   const items: Item[] = [];
   let start: Item | undefined;
   do {
-    const page = await direct.send(
+    const page = await db.documents.send(
       new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
     );
     items.push(...((page.Items ?? []) as Item[]));

@@ -9,38 +9,27 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { secretMatchesHash } from '../../lambda/domain/credentials.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
-import { ensureClientsTable, ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+import { closedDynamoEndpoint, useDynalite } from '../support/dynalite.js';
 import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
-const TABLE = 'integration-clients';
-const GRANTS_TABLE = 'integration-grants';
 const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 10_000 } as Context;
 
-let dynamo: LocalDynamo;
+const db = useDynalite('integration');
 let store: DynamoDbClientStore;
 let register: Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 let authorize: Handler<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>;
 
 beforeAll(async () => {
-  dynamo = await startDynalite(':memory:');
-  await ensureClientsTable(dynamo.endpoint, TABLE);
-  await ensureGrantsTable(dynamo.endpoint, GRANTS_TABLE);
-  process.env.TABLE_NAME = TABLE;
-  process.env.GRANTS_TABLE_NAME = GRANTS_TABLE;
+  Object.assign(process.env, db.env());
   process.env.ISSUER_URL = 'https://gateway.example/v1';
-  process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
-  store = new DynamoDbClientStore(TABLE);
+  store = new DynamoDbClientStore(db.clientsTable);
   register = (await import('../../lambda/register.js')).handler as typeof register;
   authorize = (await import('../../lambda/redirect-uri-authorizer.js')).handler as typeof authorize;
-});
-
-afterAll(async () => {
-  await dynamo.close();
 });
 
 function registrationEvent(body: string | null, contentType = 'application/json'): APIGatewayProxyEvent {
@@ -251,11 +240,9 @@ describe('redirect-URI authorizer', () => {
 
 describe('when the table fails', () => {
   it('the DynamoDB store reports the registry as unavailable, and the authorizer denies', async () => {
-    const dead = await startDynalite(':memory:');
-    const endpoint = dead.endpoint;
-    await dead.close();
+    const endpoint = await closedDynamoEndpoint();
     const { createDocumentClient } = await import('../../lambda/aws/dynamodb.js');
-    const unreachable = new DynamoDbClientStore(TABLE, createDocumentClient(endpoint));
+    const unreachable = new DynamoDbClientStore(db.clientsTable, createDocumentClient(endpoint));
     await expect(unreachable.getById('anything')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
     await expect(
       unreachable.create({
@@ -270,15 +257,13 @@ describe('when the table fails', () => {
   });
 
   it('the registration Lambda answers 503 temporarily_unavailable and the authorizer denies, with no internals', async () => {
-    const dead = await startDynalite(':memory:');
-    const endpoint = dead.endpoint;
-    await dead.close();
+    const endpoint = await closedDynamoEndpoint();
     process.env.DYNAMODB_ENDPOINT = endpoint;
     const { vi } = await import('vitest');
     vi.resetModules();
     const freshRegister = (await import('../../lambda/register.js')).handler as typeof register;
     const freshAuthorize = (await import('../../lambda/redirect-uri-authorizer.js')).handler as typeof authorize;
-    process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+    process.env.DYNAMODB_ENDPOINT = db.endpoint;
 
     const result = await freshRegister(
       registrationEvent(JSON.stringify({ redirect_uris: ['https://app.example.com/cb'] })),

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
 import { DEFAULT_LIFETIMES } from '../../lambda/contract/environment.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import type { PendingAuthorization } from '../../lambda/domain/grants.js';
@@ -26,9 +25,8 @@ import {
 } from '../../lambda/domain/token-service.js';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
 import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
-import { ensureGrantsTable, type LocalDynamo, startDynalite } from '../../lib/local/dynamodb.js';
+import { useDynalite } from '../support/dynalite.js';
 
-const TABLE = 'token-service-grants';
 const START = 1_800_000_000;
 const RESOURCE = 'https://mcp.example.com/mcp';
 const OTHER_RESOURCE = 'https://mcp.example.com/other';
@@ -58,27 +56,24 @@ const ALICE_APP = client('alice-app', ['authorization_code', 'refresh_token']);
 const OTHER_APP = client('other-app', ['authorization_code', 'refresh_token']);
 const NO_REFRESH_APP = client('no-refresh-app', ['authorization_code']);
 
-let dynamo: LocalDynamo;
+const db = useDynalite('token-service');
 let keyDir: string;
 let key: LocalSigningKey;
 let clock = START;
 let deps: TokenDeps;
 
 beforeAll(async () => {
-  dynamo = await startDynalite(':memory:');
-  await ensureGrantsTable(dynamo.endpoint, TABLE);
   keyDir = mkdtempSync(join(tmpdir(), 'token-service-key-'));
   key = await LocalSigningKey.loadOrCreate(join(keyDir, 'signing-key.json'));
   deps = {
-    grants: new DynamoDbGrantStore(TABLE, createDocumentClient(dynamo.endpoint)),
+    grants: new DynamoDbGrantStore(db.grantsTable, db.documents),
     signer: key,
     config,
     now: () => clock,
   };
 });
 
-afterAll(async () => {
-  await dynamo?.close();
+afterAll(() => {
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
