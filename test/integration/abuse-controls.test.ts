@@ -8,9 +8,10 @@ import { DAY_SECONDS, isIdleExpired, shouldRecordUse } from '../../lambda/domain
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { ClientDirectory } from '../../lambda/wiring/clients.js';
+import { apiEvent, lambdaContext } from '../support/api-gateway-events.js';
 import { useDynalite } from '../support/dynalite.js';
 
-const context = { functionName: 'test', awsRequestId: 'r', getRemainingTimeInMillis: () => 10_000 } as Context;
+const context = lambdaContext('register', 'r');
 const db = useDynalite('abuse');
 
 beforeAll(() => {
@@ -18,20 +19,12 @@ beforeAll(() => {
 });
 
 function registration(authorization?: string): APIGatewayProxyEvent {
-  return {
-    httpMethod: 'POST',
-    resource: '/register',
+  return apiEvent({
+    method: 'POST',
     path: '/register',
     headers: { 'Content-Type': 'application/json', ...(authorization ? { Authorization: authorization } : {}) },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: 'r' } as APIGatewayProxyEvent['requestContext'],
     body: JSON.stringify({ redirect_uris: ['https://app.example/cb'], token_endpoint_auth_method: 'none' }),
-    isBase64Encoded: false,
-  };
+  });
 }
 
 describe('initial access token (RFC 7591 section 3)', () => {

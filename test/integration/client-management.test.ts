@@ -16,14 +16,14 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { hashSecret, secretMatchesHash } from '../../lambda/domain/credentials.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
+import { apiEvent, authorizerRequest, lambdaContext } from '../support/api-gateway-events.js';
 import { useDynalite } from '../support/dynalite.js';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 type Json = Record<string, unknown>;
 
 const ISSUER = 'https://gateway.example/v1';
-const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 10_000 } as Context;
-const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/authorize';
+const context = lambdaContext('test', 'req-1');
 
 const db = useDynalite('client-management');
 let store: DynamoDbClientStore;
@@ -45,29 +45,13 @@ beforeAll(async () => {
 // Events and calls
 // ---------------------------------------------------------------------------------------------
 
-function baseEvent(method: string, path: string, resource: string): APIGatewayProxyEvent {
-  return {
-    resource,
-    path,
-    httpMethod: method,
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: 'req-1' } as APIGatewayProxyEvent['requestContext'],
-    body: null,
-    isBase64Encoded: false,
-  };
-}
-
 function registrationEvent(body: unknown): APIGatewayProxyEvent {
-  const event = baseEvent('POST', '/register', '/register');
-  event.headers = { 'content-type': 'application/json' };
-  event.multiValueHeaders = { 'content-type': ['application/json'] };
-  event.body = JSON.stringify(body);
-  return event;
+  return apiEvent({
+    method: 'POST',
+    path: '/register',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 interface ManageOptions {
@@ -83,19 +67,23 @@ interface ManageOptions {
 }
 
 function manageEvent(method: string, clientId: string | null, options: ManageOptions = {}): APIGatewayProxyEvent {
-  const path = clientId === null ? '/register/' : `/register/${encodeURIComponent(clientId)}`;
-  const event = baseEvent(method, path, '/register/{client_id}');
-  event.pathParameters = clientId === null ? null : { client_id: clientId };
   const headers: Record<string, string> = {};
   const authorization = options.authorization ?? (options.token !== undefined ? `Bearer ${options.token}` : undefined);
   if (authorization !== undefined) headers[options.authorizationHeaderName ?? 'authorization'] = authorization;
-  if (options.body !== undefined) {
-    headers['content-type'] = options.contentType ?? 'application/json';
-    event.body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  }
-  event.headers = headers;
-  event.multiValueHeaders = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]]));
-  return event;
+  if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  return apiEvent({
+    method,
+    path: clientId === null ? '/register/' : `/register/${encodeURIComponent(clientId)}`,
+    resource: '/register/{client_id}',
+    pathParameters: clientId === null ? null : { client_id: clientId },
+    headers,
+    body:
+      options.body === undefined
+        ? null
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body),
+  });
 }
 
 interface Reply {
@@ -177,20 +165,7 @@ function expectMissingToken(reply: Reply): void {
 }
 
 function authorizeEvent(clientId: string): APIGatewayRequestAuthorizerEvent {
-  return {
-    type: 'REQUEST',
-    methodArn: METHOD_ARN,
-    resource: '/authorize',
-    path: '/authorize',
-    httpMethod: 'GET',
-    headers: {},
-    multiValueHeaders: {},
-    pathParameters: null,
-    queryStringParameters: { client_id: clientId },
-    multiValueQueryStringParameters: { client_id: [clientId] },
-    stageVariables: null,
-    requestContext: { requestId: 'req-2' } as APIGatewayRequestAuthorizerEvent['requestContext'],
-  };
+  return authorizerRequest({ path: '/authorize', query: { client_id: clientId } });
 }
 
 const PUBLIC_BODY: Json = {

@@ -1,6 +1,6 @@
 /**
- * The sample MCP server as API Gateway invokes it behind the token authorizer: hand-built
- * REST (v1) proxy events through the real SDK transport in stateless JSON mode. Each call is a
+ * The sample MCP server as API Gateway invokes it behind the token authorizer: REST (v1) proxy
+ * events built as the local gateway builds them, through the real SDK transport in stateless JSON mode. Each call is a
  * fresh server, so tools/list and tools/call work without a prior initialize in the same
  * process state, as on Lambda where every request may land on another instance.
  */
@@ -9,6 +9,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { toProxyResult, toWebRequest } from '../../lambda/http/web-request.js';
+import { apiEvent, lambdaContext } from '../support/api-gateway-events.js';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type McpModule = typeof import('../../lambda/mcp-server.js');
@@ -16,7 +17,7 @@ type McpModule = typeof import('../../lambda/mcp-server.js');
 const RESOURCE = 'https://api.example/prod/mcp';
 const METADATA = 'https://api.example/prod/.well-known/oauth-protected-resource';
 const ACCEPT = 'application/json, text/event-stream';
-const context = { functionName: 'mcp-server', awsRequestId: 'req-1' } as Context;
+const context = lambdaContext('mcp-server', 'req-1');
 const CALLER = { sub: 'user-1', clientId: 'client-1', scope: 'mcp:read mcp:write', principalId: 'user-1' };
 
 let mcp: McpModule;
@@ -46,29 +47,18 @@ function event(options: EventOptions = {}): APIGatewayProxyEvent {
     ['Content-Type', 'application/json'],
     ['Authorization', 'Bearer header.payload.signature'],
   ];
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of headers) multi[name] = [...(multi[name] ?? []), value];
   const text = options.body === undefined ? null : JSON.stringify(options.body);
-  const query = options.query ?? [];
-  const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of query) multiQuery[name] = [...(multiQuery[name] ?? []), value];
-  return {
-    resource: '/mcp',
+  const event = apiEvent({
+    method: options.method ?? 'POST',
     path: '/mcp',
-    httpMethod: options.method ?? 'POST',
-    headers: Object.fromEntries(headers),
-    multiValueHeaders: multi,
-    queryStringParameters: query.length > 0 ? Object.fromEntries(query) : null,
-    multiValueQueryStringParameters: query.length > 0 ? multiQuery : null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      requestId: 'req-1',
-      authorizer: options.authorizer === undefined ? CALLER : options.authorizer,
-    } as unknown as APIGatewayProxyEvent['requestContext'],
+    headers,
+    query: options.query ?? [],
     body: text !== null && options.base64 ? Buffer.from(text).toString('base64') : text,
-    isBase64Encoded: options.base64 ?? false,
-  };
+  });
+  // What API Gateway adds: the token authorizer's context, and the body's encoding.
+  event.requestContext.authorizer = options.authorizer === undefined ? CALLER : options.authorizer;
+  event.isBase64Encoded = options.base64 ?? false;
+  return event;
 }
 
 /** Headers a client sends after initialization (MCP 2025-06-18 and later: the protocol version). */

@@ -12,12 +12,13 @@ import type {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { secretMatchesHash } from '../../lambda/domain/credentials.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
+import { apiEvent, authorizerRequest, lambdaContext, methodArn } from '../support/api-gateway-events.js';
 import { closedDynamoEndpoint, useDynalite } from '../support/dynalite.js';
 import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
-const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 10_000 } as Context;
+const context = lambdaContext('test', 'req-1');
 
 const db = useDynalite('integration');
 let store: DynamoDbClientStore;
@@ -33,42 +34,13 @@ beforeAll(async () => {
 });
 
 function registrationEvent(body: string | null, contentType = 'application/json'): APIGatewayProxyEvent {
-  return {
-    resource: '/register',
-    path: '/register',
-    httpMethod: 'POST',
-    headers: { 'Content-Type': contentType },
-    multiValueHeaders: { 'Content-Type': [contentType] },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: 'req-1' } as APIGatewayProxyEvent['requestContext'],
-    body,
-    isBase64Encoded: false,
-  };
+  return apiEvent({ method: 'POST', path: '/register', headers: { 'Content-Type': contentType }, body });
 }
 
-const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/authorize';
+const METHOD_ARN = methodArn('GET', '/authorize');
 
 function authorizeEvent(query: Array<[string, string]>): APIGatewayRequestAuthorizerEvent {
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of query) multi[name] = [...(multi[name] ?? []), value];
-  const single = Object.fromEntries(query);
-  return {
-    type: 'REQUEST',
-    methodArn: METHOD_ARN,
-    resource: '/authorize',
-    path: '/authorize',
-    httpMethod: 'GET',
-    headers: {},
-    multiValueHeaders: {},
-    pathParameters: null,
-    queryStringParameters: single,
-    multiValueQueryStringParameters: multi,
-    stageVariables: null,
-    requestContext: { requestId: 'req-2' } as APIGatewayRequestAuthorizerEvent['requestContext'],
-  };
+  return authorizerRequest({ path: '/authorize', query });
 }
 
 async function registerBody(body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {

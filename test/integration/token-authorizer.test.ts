@@ -15,6 +15,7 @@ import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
 import { evaluatePolicy } from '../../lib/local/authorizer-policy.js';
+import { authorizerRequest, lambdaContext } from '../support/api-gateway-events.js';
 
 type Authorizer = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
 
@@ -23,7 +24,7 @@ const RESOURCE = 'https://api.example/prod/mcp';
 const METADATA = 'https://api.example/prod/.well-known/oauth-protected-resource';
 const API = 'arn:aws:execute-api:us-east-1:123456789012:abc123';
 const METHOD_ARN = `${API}/prod/POST/mcp`;
-const context = { functionName: 'token-authorizer', awsRequestId: 'req-1' } as Context;
+const context = lambdaContext('token-authorizer', 'req-1');
 
 let dir: string;
 let key: LocalSigningKey;
@@ -59,23 +60,9 @@ function claims(overrides: Record<string, unknown> = {}): JWTPayload {
   };
 }
 
+/** A deployed stage's method ARN (region, account, stage `prod`), not the local gateway's. */
 function event(headers: Array<[string, string]>, methodArn = METHOD_ARN): APIGatewayRequestAuthorizerEvent {
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of headers) multi[name] = [...(multi[name] ?? []), value];
-  return {
-    type: 'REQUEST',
-    methodArn,
-    resource: '/mcp',
-    path: '/mcp',
-    httpMethod: methodArn.split('/')[2],
-    headers: Object.fromEntries(headers),
-    multiValueHeaders: multi,
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: 'req-1' } as APIGatewayRequestAuthorizerEvent['requestContext'],
-  };
+  return authorizerRequest({ method: methodArn.split('/')[2], path: '/mcp', headers }, { methodArn });
 }
 
 const bearer = (token: string): Array<[string, string]> => [['Authorization', `Bearer ${token}`]];
