@@ -9,6 +9,7 @@ import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { ClientDirectory } from '../../lambda/wiring/clients.js';
 import { apiEvent, lambdaContext } from '../support/api-gateway-events.js';
+import { registeredClient } from '../support/clients.js';
 import { useDynalite } from '../support/dynalite.js';
 
 const context = lambdaContext('register', 'r');
@@ -63,25 +64,23 @@ describe('initial access token (RFC 7591 section 3)', () => {
 
 describe('idle expiry', () => {
   const now = 1_900_000_000;
-  const client = (overrides: Partial<RegisteredClient> = {}): RegisteredClient => ({
-    client_id: `c-${Math.random()}`,
-    client_id_issued_at: now - 100 * DAY_SECONDS,
-    redirect_uris: ['https://app.example/cb'],
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code'],
-    response_types: ['code'],
-    ...overrides,
-  });
+  /** Registered 100 days before `now`, never used. */
+  const client = (overrides: Partial<RegisteredClient> = {}): RegisteredClient =>
+    registeredClient({ client_id_issued_at: now - 100 * DAY_SECONDS, ...overrides });
 
-  it.each([
+  const cases: Array<[string, RegisteredClient, number, boolean]> = [
     ['never used, issued 100 days ago, 90-day limit', client(), 90, true],
     ['used 10 days ago', client({ last_used_at: now - 10 * DAY_SECONDS }), 90, false],
     ['issued yesterday', client({ client_id_issued_at: now - DAY_SECONDS }), 90, false],
     ['expiry off', client(), 0, false],
     ['a metadata-document client (issued_at 0)', client({ client_id_issued_at: 0 }), 1, false],
-  ])('%s: expired=%s', (_name, subject, days, expected) => {
-    expect(isIdleExpired(subject, now, days)).toBe(expected);
-  });
+  ];
+  // Titled by the expected outcome, not by the record (whose client_id is random).
+  for (const [name, subject, days, expected] of cases) {
+    it(`${name}: expired=${expected}`, () => {
+      expect(isIdleExpired(subject, now, days)).toBe(expected);
+    });
+  }
 
   it('records use at most once a day', () => {
     expect(shouldRecordUse(client(), now)).toBe(true);

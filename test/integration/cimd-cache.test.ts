@@ -17,6 +17,7 @@ import { fetchMetadataDocument } from '../../lambda/cimd/safe-fetch.js';
 import { clientMetadataValidator } from '../../lambda/domain/client-metadata.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
+import { registeredClient } from '../support/clients.js';
 import { useDynalite } from '../support/dynalite.js';
 
 const START = 1_800_000_000;
@@ -270,15 +271,14 @@ describe('resolveMetadataClient with the DynamoDB cache', () => {
 });
 
 describe('DynamoDbMetadataDocumentCache', () => {
-  const client: RegisteredClient = {
+  // As a metadata document's client is held: its URL as client_id, issued at 0.
+  const client = registeredClient({
     client_id: 'https://app.example.com/client.json',
     client_id_issued_at: 0,
     client_name: '',
     redirect_uris: ['https://app.example.com/cb'],
-    token_endpoint_auth_method: 'none',
     grant_types: ['authorization_code'],
-    response_types: ['code'],
-  };
+  });
 
   it('returns an entry strictly before its expiry and nothing from its expiry on', async () => {
     await cache.put(client.client_id, client, START + 100);

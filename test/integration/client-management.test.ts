@@ -17,6 +17,7 @@ import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { hashSecret, secretMatchesHash } from '../../lambda/domain/credentials.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { apiEvent, authorizerRequest, lambdaContext } from '../support/api-gateway-events.js';
+import { registeredClient } from '../support/clients.js';
 import { useDynalite } from '../support/dynalite.js';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
@@ -769,14 +770,11 @@ describe('DynamoDbClientStore: replace and remove are guarded by the registratio
   });
 
   it('a client registered without a token hash cannot be managed at all', async () => {
-    const legacy: RegisteredClient = {
+    const legacy = registeredClient({
       client_id: `legacy-${Date.now()}`,
-      client_id_issued_at: 1_700_000_000,
       redirect_uris: ['https://legacy.example/cb'],
-      token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code'],
-      response_types: ['code'],
-    };
+    });
     await store.create(legacy);
     const before = canonical(await rawItem(legacy.client_id));
     expectInvalidToken(await call('GET', legacy.client_id, { token: 'x'.repeat(43) }));

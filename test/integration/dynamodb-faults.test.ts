@@ -34,6 +34,7 @@ import {
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
+import { registeredClient } from '../support/clients.js';
 import { useDynalite } from '../support/dynalite.js';
 import { type FaultAction, type FaultProxy, type ProxiedRequest, startFaultProxy } from '../support/fault-proxy.js';
 
@@ -56,14 +57,11 @@ const config: ServerConfig = {
   refreshTokenAbsoluteTtl: 86_400,
 };
 
-const APP: RegisteredClient = {
+const APP = registeredClient({
   client_id: 'faults-app',
-  client_id_issued_at: 1_700_000_000,
   redirect_uris: [REDIRECT_URI],
-  token_endpoint_auth_method: 'none',
   grant_types: ['authorization_code', 'refresh_token'],
-  response_types: ['code'],
-};
+});
 
 const TRANSIENT_FAULTS: Array<[string, FaultAction]> = [
   ['ProvisionedThroughputExceededException', { kind: 'throttle' }],
@@ -106,14 +104,14 @@ function stores() {
   return { clients: new DynamoDbClientStore(CLIENTS, documentClient), grants, deps };
 }
 
+/** A client of its own (a fresh client_id), with a registration token hash as registration stores. */
 function newClient(overrides: Partial<RegisteredClient> = {}): RegisteredClient {
-  return {
-    ...APP,
-    client_id: `client-${randomBytes(12).toString('base64url')}`,
+  return registeredClient({
+    redirect_uris: [REDIRECT_URI],
     client_name: 'Fault Test Client',
     registration_token_hash: hashSecret(randomBytes(32).toString('base64url')),
     ...overrides,
-  };
+  });
 }
 
 type Item = Record<string, unknown>;

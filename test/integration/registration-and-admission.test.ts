@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { secretMatchesHash } from '../../lambda/domain/credentials.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { apiEvent, authorizerRequest, lambdaContext, methodArn } from '../support/api-gateway-events.js';
+import { registeredClient } from '../support/clients.js';
 import { closedDynamoEndpoint, useDynalite } from '../support/dynalite.js';
 import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
 
@@ -216,16 +217,10 @@ describe('when the table fails', () => {
     const { createDocumentClient } = await import('../../lambda/aws/dynamodb.js');
     const unreachable = new DynamoDbClientStore(db.clientsTable, createDocumentClient(endpoint));
     await expect(unreachable.getById('anything')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
-    await expect(
-      unreachable.create({
-        client_id: 'x',
-        client_id_issued_at: 0,
-        redirect_uris: ['https://a.example/cb'],
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-      }),
-    ).rejects.toMatchObject({ code: 'temporarily_unavailable', status: 503 });
+    await expect(unreachable.create(registeredClient({ client_id: 'x' }))).rejects.toMatchObject({
+      code: 'temporarily_unavailable',
+      status: 503,
+    });
   });
 
   it('the registration Lambda answers 503 temporarily_unavailable and the authorizer denies, with no internals', async () => {

@@ -25,6 +25,7 @@ import {
 } from '../../lambda/domain/token-service.js';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
 import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
+import { registeredClient } from '../support/clients.js';
 import { useDynalite } from '../support/dynalite.js';
 
 const START = 1_800_000_000;
@@ -41,15 +42,14 @@ const config: ServerConfig = {
   refreshTokenAbsoluteTtl: 2500,
 };
 
+/** A public client registered just before the tests' clock starts. */
 function client(clientId: string, grantTypes: RegisteredClient['grant_types']): RegisteredClient {
-  return {
+  return registeredClient({
     client_id: clientId,
     client_id_issued_at: START - 100,
     redirect_uris: [REDIRECT_URI],
-    token_endpoint_auth_method: 'none',
     grant_types: grantTypes,
-    response_types: ['code'],
-  };
+  });
 }
 
 const ALICE_APP = client('alice-app', ['authorization_code', 'refresh_token']);
