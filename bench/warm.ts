@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/contract/environment.js';
 import { percentile, table } from './stats.js';
 import type { WarmSeries } from './warm-worker.js';
 
@@ -27,8 +28,8 @@ function runWorker(env: Record<string, string>, resultFile: string): Promise<War
         AWS_ACCESS_KEY_ID: 'bench',
         AWS_SECRET_ACCESS_KEY: 'bench',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        POWERTOOLS_SERVICE_NAME: 'mcp-oauth-gateway',
-        POWERTOOLS_METRICS_NAMESPACE: 'McpOAuthGateway',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...env,
       },
       // Logs and EMF metrics are written, as in Lambda, but to /dev/null.

@@ -1,7 +1,8 @@
 /** GET, PUT and DELETE /register/{client_id}: RFC 7592 client configuration. */
 
+import { CLIENT_ID_PATH_PARAMETER } from './contract/endpoints.js';
 import { ENV } from './contract/environment.js';
-import { METRICS } from './contract/metrics.js';
+import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
 import { deleteClient, type ManagementDeps, readClient, replaceClient } from './domain/client-management.js';
 import { clientMetadataValidator } from './domain/client-metadata.js';
 import { OAuthError } from './domain/oauth-error.js';
@@ -26,7 +27,7 @@ export function depsFromEnv(): HandlerDeps {
 export function createHandler(deps: HandlerDeps) {
   return jsonBodyFunction<unknown>(
     async (event) => {
-      const clientId = event.pathParameters?.client_id;
+      const clientId = event.pathParameters?.[CLIENT_ID_PATH_PARAMETER];
       if (!clientId) throw new OAuthError('invalid_request', 'The client_id path parameter is missing.');
       const authorization = event.headers.authorization;
       switch (event.httpMethod) {
@@ -34,12 +35,12 @@ export function createHandler(deps: HandlerDeps) {
           return jsonResponse(200, await readClient(deps, clientId, authorization));
         case 'PUT': {
           const updated = await replaceClient(deps, clientId, authorization, event.body);
-          countWithDimension(METRICS.clientsManaged, 'operation', 'update');
+          countWithDimension(METRICS.clientsManaged, METRIC_DIMENSIONS.operation, 'update');
           return jsonResponse(200, updated);
         }
         case 'DELETE':
           await deleteClient(deps, clientId, authorization);
-          countWithDimension(METRICS.clientsManaged, 'operation', 'delete');
+          countWithDimension(METRICS.clientsManaged, METRIC_DIMENSIONS.operation, 'delete');
           return { statusCode: 204, headers: { ...NO_STORE_HEADERS }, body: '' };
         default:
           throw new OAuthError('invalid_request', 'Use GET, PUT or DELETE.', 405, { Allow: 'GET, PUT, DELETE' });

@@ -20,7 +20,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { TOKEN_CONTEXT_KEYS } from './contract/context-keys.js';
 import { CORS_RESPONSE_HEADERS, preflightHeaders } from './contract/cors.js';
 import { ENV } from './contract/environment.js';
-import { METRICS } from './contract/metrics.js';
+import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
 import { bearerChallenge, bearerToken } from './domain/bearer.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { toProxyResult, toWebRequest } from './http/web-request.js';
@@ -99,20 +99,20 @@ async function serve(event: APIGatewayProxyEvent, deps: HandlerDeps): Promise<AP
   // A CORS preflight carries no credentials, so its route must not have the authorizer. API
   // Gateway's CORS mock integration normally answers it; this covers a proxy-only wiring.
   if (method === 'OPTIONS') {
-    countWithDimension(METRICS.mcpRequests, 'outcome', 'preflight');
+    countWithDimension(METRICS.mcpRequests, METRIC_DIMENSIONS.outcome, 'preflight');
     return { statusCode: 204, headers: preflightHeaders([...MCP_METHODS, 'OPTIONS']), body: '' };
   }
 
   const caller = callerFrom(event);
   if (!caller) {
     logger.warn('request reached the MCP server without an authorizer context; refusing');
-    countWithDimension(METRICS.mcpRequests, 'outcome', 'unauthenticated');
+    countWithDimension(METRICS.mcpRequests, METRIC_DIMENSIONS.outcome, 'unauthenticated');
     return jsonRpcError(401, -32001, 'Unauthorized', { 'WWW-Authenticate': bearerChallenge({ resourceMetadata }) });
   }
   const missing = requiredScopes.filter((scope) => !caller.scope.includes(scope));
   if (missing.length > 0) {
     // RFC 6750 3.1 and the MCP scope step-up: 403 names every scope this resource needs.
-    countWithDimension(METRICS.mcpRequests, 'outcome', 'insufficient_scope');
+    countWithDimension(METRICS.mcpRequests, METRIC_DIMENSIONS.outcome, 'insufficient_scope');
     return jsonRpcError(403, -32001, 'Forbidden', {
       'WWW-Authenticate': bearerChallenge({
         resourceMetadata,
@@ -126,13 +126,13 @@ async function serve(event: APIGatewayProxyEvent, deps: HandlerDeps): Promise<AP
   // that never ends, holding the Lambda until its timeout) and has no session to DELETE: the
   // MCP transport specification lets a server answer both with 405.
   if (method !== 'POST') {
-    countWithDimension(METRICS.mcpRequests, 'outcome', 'method_not_allowed');
+    countWithDimension(METRICS.mcpRequests, METRIC_DIMENSIONS.outcome, 'method_not_allowed');
     return jsonRpcError(405, -32000, 'Method not allowed.', { Allow: 'POST, OPTIONS' });
   }
 
   const bodyBytes = Buffer.byteLength(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (bodyBytes > MAX_MCP_BODY_BYTES) {
-    countWithDimension(METRICS.mcpRequests, 'outcome', 'too_large');
+    countWithDimension(METRICS.mcpRequests, METRIC_DIMENSIONS.outcome, 'too_large');
     return jsonRpcError(413, -32600, `The request body must be at most ${MAX_MCP_BODY_BYTES} bytes.`);
   }
   let request: Request;
@@ -141,7 +141,7 @@ async function serve(event: APIGatewayProxyEvent, deps: HandlerDeps): Promise<AP
   } catch (error) {
     // Header values the Fetch API refuses, say.
     logger.info('request could not be converted', { error: error as Error });
-    countWithDimension(METRICS.mcpRequests, 'outcome', 'bad_request');
+    countWithDimension(METRICS.mcpRequests, METRIC_DIMENSIONS.outcome, 'bad_request');
     return jsonRpcError(400, -32600, 'Invalid Request');
   }
   const authInfo: AuthInfo = {
@@ -160,7 +160,7 @@ async function serve(event: APIGatewayProxyEvent, deps: HandlerDeps): Promise<AP
     await server.connect(transport);
     const response = await transport.handleRequest(request, { authInfo });
     const result = await toProxyResult(response);
-    countWithDimension(METRICS.mcpRequests, 'outcome', String(result.statusCode));
+    countWithDimension(METRICS.mcpRequests, METRIC_DIMENSIONS.outcome, String(result.statusCode));
     return result;
   } finally {
     await server.close();
@@ -172,7 +172,7 @@ async function handle(event: APIGatewayProxyEvent, deps: HandlerDeps): Promise<A
     return await serve(event, deps);
   } catch (error) {
     logger.error('MCP request failed', { error: error as Error });
-    countWithDimension(METRICS.mcpRequests, 'outcome', 'error');
+    countWithDimension(METRICS.mcpRequests, METRIC_DIMENSIONS.outcome, 'error');
     return jsonRpcError(500, -32603, 'Internal error');
   }
 }

@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { ADMISSION_CONTEXT_KEYS, REFUSAL_CONTEXT_KEYS } from './contract/context-keys.js';
-import { METRICS } from './contract/metrics.js';
+import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
 import { admitAuthorizeRequest } from './domain/authorization-admission.js';
 import { REFUSALS, type Refusal } from './domain/authorization-refusal.js';
 import type { ClientStore } from './domain/clients.js';
@@ -27,7 +27,7 @@ export function depsFromEnv(): HandlerDeps {
 }
 
 function deny(methodArn: string, refusal: Refusal): APIGatewayAuthorizerResult {
-  countWithDimension(METRICS.authorizeDecisions, 'decision', `deny_${refusal.error}`);
+  countWithDimension(METRICS.authorizeDecisions, METRIC_DIMENSIONS.decision, `deny_${refusal.error}`);
   logger.info('authorize request denied', { error: refusal.error, reason: refusal.error_description });
   return {
     principalId: 'anonymous',
@@ -54,7 +54,7 @@ async function authorize(
     );
     if (!admission.admitted) return deny(methodArn, admission.refusal);
     const { client, redirectUri } = admission;
-    countWithDimension(METRICS.authorizeDecisions, 'decision', 'allow');
+    countWithDimension(METRICS.authorizeDecisions, METRIC_DIMENSIONS.decision, 'allow');
     logger.info('authorize request allowed', { client_id: client.client_id });
     return {
       principalId: client.client_id,

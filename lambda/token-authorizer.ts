@@ -17,7 +17,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { createRemoteJWKSet } from 'jose';
 import { CHALLENGE_CONTEXT_KEYS, TOKEN_CONTEXT_KEYS } from './contract/context-keys.js';
 import { ENV } from './contract/environment.js';
-import { METRICS } from './contract/metrics.js';
+import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
 import {
   type AccessTokenVerifier,
   createAccessTokenVerifier,
@@ -124,7 +124,7 @@ function deny(
   level: 'info' | 'warn' | 'error' = 'info',
   cause?: unknown,
 ) {
-  countWithDimension(METRICS.tokenDecisions, 'decision', `deny_${refusal.outcome}`);
+  countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, `deny_${refusal.outcome}`);
   const details = { outcome: refusal.outcome, ...(cause === undefined ? {} : { error: cause as Error }) };
   logger[level]('resource request denied', details);
   const wwwAuthenticate = bearerChallenge({
@@ -177,7 +177,7 @@ async function authorize(
     const token = await verifier.verify(credentials.token);
     const allowed = stageWideArn(methodArn);
     if (!allowed) throw new Error('methodArn is not an execute-api ARN');
-    countWithDimension(METRICS.tokenDecisions, 'decision', 'allow');
+    countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, 'allow');
     logger.info('resource request allowed', { client_id: token.clientId });
     return {
       principalId: token.subject,

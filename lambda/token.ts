@@ -1,8 +1,8 @@
 /** POST /token: authorization_code and refresh_token grants (RFC 6749 4.1.3, 6). */
 
+import { GRANT_TYPES, type GrantType, isGrantType } from './contract/capabilities.js';
 import { ENV } from './contract/environment.js';
-import { METRICS } from './contract/metrics.js';
-import { GRANT_TYPES, type GrantType, isGrantType } from './domain/capabilities.js';
+import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
 import { shouldRecordUse } from './domain/client-activity.js';
 import { authenticateClient } from './domain/client-authentication.js';
 import type { ClientActivityStore, ClientStore, RegisteredClient } from './domain/clients.js';
@@ -75,7 +75,7 @@ export function createHandler(deps: HandlerDeps) {
       }
       const client = await authenticateClient(deps.clients, event.headers.authorization, params);
       const tokens = await GRANTS[grantType](deps, client, params);
-      countWithDimension(METRICS.tokensIssued, 'grant_type', grantType);
+      countWithDimension(METRICS.tokensIssued, METRIC_DIMENSIONS.grantType, grantType);
       await recordUse(deps, client);
       return jsonResponse(200, tokens);
     },

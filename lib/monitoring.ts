@@ -11,8 +11,9 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { GRANT_TYPES } from '../lambda/contract/capabilities.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/contract/environment.js';
-import { METRICS } from '../lambda/contract/metrics.js';
+import { METRIC_DIMENSIONS, METRICS } from '../lambda/contract/metrics.js';
 import * as validate from './validation.js';
 
 export interface MonitoringProps {
@@ -72,19 +73,20 @@ export class GatewayMonitoring extends Construct {
               title: 'Registrations, and refusals by OAuth error',
               left: [
                 serviceMetric(METRICS.registrations),
-                byDimension(METRICS.registrationsRefused, 'error', 'refused'),
+                byDimension(METRICS.registrationsRefused, METRIC_DIMENSIONS.error, 'refused'),
               ],
             }),
             new cloudwatch.GraphWidget({
               title: 'Authorizer decisions',
-              left: [byDimension(METRICS.authorizeDecisions, 'decision', 'decisions')],
+              left: [byDimension(METRICS.authorizeDecisions, METRIC_DIMENSIONS.decision, 'decisions')],
             }),
             new cloudwatch.GraphWidget({
               title: 'Tokens issued and refused',
               left: [
-                serviceMetric(METRICS.tokensIssued, { grant_type: 'authorization_code' }),
-                serviceMetric(METRICS.tokensIssued, { grant_type: 'refresh_token' }),
-                byDimension(METRICS.tokenRefused, 'error', 'refused'),
+                ...GRANT_TYPES.map((grantType) =>
+                  serviceMetric(METRICS.tokensIssued, { [METRIC_DIMENSIONS.grantType]: grantType }),
+                ),
+                byDimension(METRICS.tokenRefused, METRIC_DIMENSIONS.error, 'refused'),
               ],
             }),
           ],

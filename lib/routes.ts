@@ -4,7 +4,7 @@
  * may touch (table actions, KMS, secrets) are declared once. Plain data: importing this pulls
  * in no CDK code.
  */
-import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
+import { CLIENT_CONFIGURATION_PATH, ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
 import { GRANT_KEY_PREFIXES } from '../lambda/contract/tables.js';
 
 /** DynamoDB actions a function may use on a table; its IAM grant is exactly this. */
@@ -176,9 +176,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: ENDPOINTS.metadata, function: 'metadata', cors: true },
   { method: 'GET', path: ENDPOINTS.openidConfiguration, function: 'metadata', cors: true },
   { method: 'POST', path: ENDPOINTS.registration, function: 'register', throttled: true, cors: true },
-  { method: 'GET', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient', cors: true },
-  { method: 'PUT', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient', cors: true },
-  { method: 'DELETE', path: `${ENDPOINTS.registration}/{client_id}`, function: 'manageClient', cors: true },
+  { method: 'GET', path: CLIENT_CONFIGURATION_PATH, function: 'manageClient', cors: true },
+  { method: 'PUT', path: CLIENT_CONFIGURATION_PATH, function: 'manageClient', cors: true },
+  { method: 'DELETE', path: CLIENT_CONFIGURATION_PATH, function: 'manageClient', cors: true },
   { method: 'GET', path: ENDPOINTS.authorization, function: 'authorization', authorizer: 'redirectUri' },
   { method: 'POST', path: ENDPOINTS.consent, function: 'authorization' },
   { method: 'GET', path: ENDPOINTS.callback, function: 'authorization' },

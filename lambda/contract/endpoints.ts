@@ -20,6 +20,10 @@ export const ENDPOINTS = {
   jwks: '/jwks',
 } as const;
 
+/** RFC 7592: the path parameter of the client configuration endpoint, `<registration>/{client_id}`. */
+export const CLIENT_ID_PATH_PARAMETER = 'client_id';
+export const CLIENT_CONFIGURATION_PATH = `${ENDPOINTS.registration}/{${CLIENT_ID_PATH_PARAMETER}}`;
+
 /** Paths of the protected resource's API, relative to its base URL. */
 export const RESOURCE_ENDPOINTS = {
   mcp: '/mcp',

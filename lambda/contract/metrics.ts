@@ -19,3 +19,17 @@ export const METRICS = {
   resourceMetadataRefused: 'ResourceMetadataRefused',
   mcpRequests: 'McpRequests',
 } as const;
+
+/** The dimensions those metrics are counted by (besides `service`). */
+export const METRIC_DIMENSIONS = {
+  /** The OAuth error code of a refusal (every *Refused metric). */
+  error: 'error',
+  /** allow, or deny_<reason> (the two authorizers). */
+  decision: 'decision',
+  /** The grant type of an issued token set (TokensIssued). */
+  grantType: 'grant_type',
+  /** update or delete (ClientsManaged). */
+  operation: 'operation',
+  /** What became of an MCP request (McpRequests). */
+  outcome: 'outcome',
+} as const;

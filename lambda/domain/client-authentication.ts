@@ -4,7 +4,7 @@
  * `client_secret_post` puts the secret in the form. Secrets are compared as hashes in constant
  * time. Every failure is 401 invalid_client, which makes MCP clients register again.
  */
-import type { TokenEndpointAuthMethod } from './capabilities.js';
+import type { TokenEndpointAuthMethod } from '../contract/capabilities.js';
 import type { ClientStore, RegisteredClient } from './clients.js';
 import { secretMatchesHash } from './credentials.js';
 import { OAuthError } from './oauth-error.js';

@@ -4,13 +4,13 @@
  * whose description names the field and the rule it broke.
  */
 import * as v from 'valibot';
-import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../contract/settings.js';
 import {
   GRANT_TYPES,
   type GrantType,
   TOKEN_ENDPOINT_AUTH_METHODS,
   type TokenEndpointAuthMethod,
-} from './capabilities.js';
+} from '../contract/capabilities.js';
+import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../contract/settings.js';
 import { OAuthError } from './oauth-error.js';
 import { REDIRECT_URI_LIMITS, redirectUriProblem } from './redirect-uri-policy.js';
 

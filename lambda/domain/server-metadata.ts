@@ -1,12 +1,13 @@
 /** RFC 8414 authorization server metadata, and what it says the server supports. */
-import { ENDPOINTS } from '../contract/endpoints.js';
+
 import {
   CODE_CHALLENGE_METHODS,
   GRANT_TYPES,
   RESPONSE_MODES,
   RESPONSE_TYPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
-} from './capabilities.js';
+} from '../contract/capabilities.js';
+import { ENDPOINTS } from '../contract/endpoints.js';
 
 /**
  * OpenID Provider Metadata requires these two fields; this server issues no ID tokens, so they

@@ -3,8 +3,8 @@
  * RFC 9700 4.14). Pure but for its ports: the grant store, the signer and the clock.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { GrantType } from '../contract/capabilities.js';
 import { DEFAULT_LIFETIMES } from '../contract/environment.js';
-import type { GrantType } from './capabilities.js';
 import type { RegisteredClient } from './clients.js';
 import { hashSecret, newSecret } from './credentials.js';
 import type {

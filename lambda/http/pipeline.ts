@@ -11,6 +11,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { CORS_RESPONSE_HEADERS } from '../contract/cors.js';
+import { METRIC_DIMENSIONS } from '../contract/metrics.js';
 import { OAuthError } from '../domain/oauth-error.js';
 import { countWithDimension, logger, metrics } from './powertools.js';
 import { oauthErrorResponse } from './responses.js';
@@ -67,7 +68,7 @@ function oauthErrors(
       } else {
         logger.info('request refused', { error: error.code, description: error.description });
       }
-      countWithDimension(options.refusalMetric, 'error', error.code);
+      countWithDimension(options.refusalMetric, METRIC_DIMENSIONS.error, error.code);
       request.response = withCors(oauthErrorResponse(error), options);
     },
   };

@@ -1,7 +1,8 @@
 /**
  * What this authorization server implements, in one place: the metadata advertises these
  * lists (RFC 8414), registration accepts them (RFC 7591), client authentication and the token
- * endpoint dispatch on them. A new grant or method starts here.
+ * endpoint dispatch on them, and the dashboard (lib/monitoring.ts) graphs tokens per grant
+ * type. A new grant or method starts here. A leaf module: it imports nothing.
  */
 
 /** RFC 6749 2.3 / RFC 7591 2: how a client authenticates at the token and revocation endpoints. */
