@@ -4,16 +4,15 @@ import { REFUSALS, type Refusal } from '../../lambda/domain/authorization-refusa
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
 import { UnavailableError } from '../../lambda/domain/oauth-error.js';
 import type { MultiValueQuery } from '../../lambda/domain/query.js';
+import { registeredClient } from '../support/clients.js';
 
 function client(client_id: string, redirect_uris: string[]): RegisteredClient {
-  return {
+  return registeredClient({
     client_id,
     client_id_issued_at: 1_750_000_000,
     redirect_uris,
-    token_endpoint_auth_method: 'none',
     grant_types: ['authorization_code'],
-    response_types: ['code'],
-  };
+  });
 }
 
 const CLAUDE = client('claude', ['https://claude.ai/api/mcp/auth_callback']);

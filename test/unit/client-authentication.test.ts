@@ -4,6 +4,7 @@ import { authenticateClient } from '../../lambda/domain/client-authentication.js
 import type { ClientStore, RegisteredClient } from '../../lambda/domain/clients.js';
 import { hashSecret } from '../../lambda/domain/credentials.js';
 import { OAuthError } from '../../lambda/domain/oauth-error.js';
+import { registeredClient } from '../support/clients.js';
 
 describe('authenticateClient', () => {
   const SECRET = 'secret with spaces & symbols: /+=%';
@@ -12,15 +13,12 @@ describe('authenticateClient', () => {
   const POST_ID = 'post-client';
 
   function client(clientId: string, method: RegisteredClient['token_endpoint_auth_method']): RegisteredClient {
-    return {
+    return registeredClient({
       client_id: clientId,
-      client_id_issued_at: 1_700_000_000,
       redirect_uris: ['https://client.example/cb'],
       token_endpoint_auth_method: method,
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
       ...(method === 'none' ? {} : { client_secret_hash: hashSecret(SECRET) }),
-    };
+    });
   }
 
   const CLIENTS = new Map<string, RegisteredClient>([

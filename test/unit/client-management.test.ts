@@ -14,6 +14,7 @@ import { hashSecret, secretMatchesHash } from '../../lambda/domain/credentials.j
 import { OAuthError } from '../../lambda/domain/oauth-error.js';
 import { type ClientInformation, registerClient } from '../../lambda/domain/registration.js';
 import { MemoryClientStore } from '../../lambda/store/memory-client-store.js';
+import { registeredClient } from '../support/clients.js';
 
 const ISSUER = 'https://as.example.com/v1';
 const ISSUED_AT = 1_800_000_000;
@@ -155,14 +156,12 @@ describe('the registration access token: a wrong, foreign or stale one is one 40
   it.each(OPERATIONS)(
     '%s of a client registered before registration tokens existed: the same 401',
     async (operation) => {
-      const legacy: RegisteredClient = {
+      const legacy = registeredClient({
         client_id: 'legacy-client',
         client_id_issued_at: ISSUED_AT,
         redirect_uris: ['https://legacy.example/cb'],
-        token_endpoint_auth_method: 'none',
         grant_types: ['authorization_code'],
-        response_types: ['code'],
-      };
+      });
       await store.create(legacy);
       const error = await refusal(operate(operation, legacy.client_id, 'Bearer anything'));
       expect(seen(error)).toStrictEqual(INVALID_TOKEN);

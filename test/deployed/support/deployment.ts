@@ -6,7 +6,7 @@
  * that enforce that role's policies from the template (aws-endpoints.ts, iam.ts).
  *
  * What stands in for what AWS runs:
- * - API Gateway: the local gateway (lib/local/gateway.ts: the route table, authorizer
+ * - API Gateway: the local gateway (lib/local/: the route table, authorizer
  *   semantics, gateway responses), served over https on 127.0.0.1 under the stage path, each
  *   route invoking the function's execution environment with the REST proxy or REQUEST
  *   authorizer event.
