@@ -1,14 +1,21 @@
 /**
  * REQUEST authorizer of the protected resource (the MCP endpoint): admits a request whose
- * `Authorization: Bearer` header holds an access token this gateway issued for RESOURCE_URL,
- * and refuses everything else, any failure included (fail closed).
+ * `Authorization: Bearer` header holds an access token this gateway issued for RESOURCE_URL
+ * carrying every REQUIRED_SCOPES scope, and refuses everything else, any failure included (fail
+ * closed). Each outcome picks the API Gateway answer whose status is right for it, since a
+ * gateway response's status and headers are fixed per API (responseParameters take request
+ * parameters or static values, not the authorizer's context):
+ *
+ * - no usable token (none, another scheme, malformed, invalid, two headers): throw
+ *   `Unauthorized`, which API Gateway answers with the UNAUTHORIZED gateway response, `401` with
+ *   the static `resource_metadata` + `scope` challenge;
+ * - a valid token lacking a required scope: a Deny, answered with ACCESS_DENIED, `403` with the
+ *   static `insufficient_scope` challenge naming all the required scopes;
+ * - the keys could not be fetched, or anything unexpected: any other error, AUTHORIZER_FAILURE
+ *   (`503`), so a client does not discard a token nobody checked.
  *
  * An Allow hands the integration `sub`, `clientId` and `scope` (space-separated) in
- * `requestContext.authorizer`. A Deny carries the complete challenge in `wwwAuthenticate`, for
- * the ACCESS_DENIED gateway response to map into its WWW-Authenticate header, and the same
- * facts in plain pieces (`error`, `error_description`, `resourceMetadata`) for its body
- * template, which prints them without escaping: so every description is a fixed sentence with
- * no quotes or backslashes, and nothing the caller sent is ever echoed.
+ * `requestContext.authorizer`.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -24,10 +31,16 @@ import {
   InvalidAccessTokenError,
   JwksUnavailableError,
 } from './domain/access-token-verifier.js';
-import { type BearerErrorCode, bearerChallenge, bearerCredentials } from './domain/bearer.js';
+import { bearerCredentials } from './domain/bearer.js';
+import {
+  INSUFFICIENT_SCOPE_DESCRIPTION,
+  insufficientScopeChallenge,
+  missingScopes,
+  normalizeRequiredScopes,
+} from './domain/resource-scopes.js';
 import { invokePolicy } from './http/invoke-policy.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
-import { requireEnv } from './wiring/env.js';
+import { listEnv, requireEnv } from './wiring/env.js';
 import { issuerFromEnv } from './wiring/server-config.js';
 
 /** JWKS fetching, tuned for an authorizer that must answer within API Gateway's 29 s (and its own timeout). */
@@ -40,11 +53,13 @@ export const JWKS_FETCH_OPTIONS = {
   cacheMaxAge: 10 * 60_000,
 } as const;
 
-/** What the handler needs: a verifier for this resource's tokens, and where its metadata is. */
+/** What the handler needs: a verifier for this resource's tokens, where its metadata is, the scopes it requires. */
 export interface HandlerDeps {
   verifier: AccessTokenVerifier;
   /** RFC 9728 metadata URL every challenge names. */
   resourceMetadata: string;
+  /** Scopes every request's token must carry (REQUIRED_SCOPES); empty: none. */
+  requiredScopes?: readonly string[];
 }
 
 /** The deployed dependencies. Created once per execution environment: warm invocations reuse the cached keys. */
@@ -57,47 +72,28 @@ export function depsFromEnv(): HandlerDeps {
       jwks: createRemoteJWKSet(new URL(requireEnv(ENV.jwksUrl)), JWKS_FETCH_OPTIONS),
     }),
     resourceMetadata: requireEnv(ENV.resourceMetadataUrl),
+    requiredScopes: normalizeRequiredScopes(listEnv(ENV.requiredScopes)),
   };
 }
 
-interface Refusal {
-  /** RFC 6750 code for the header; undefined when no token was presented. */
-  challengeError?: BearerErrorCode;
-  /** Code for the JSON body, always present. */
-  error: string;
-  description: string;
-  /** Metric dimension and log field. */
-  outcome: string;
+/** The error API Gateway answers with its UNAUTHORIZED gateway response (401): the exact message matters. */
+export const UNAUTHORIZED = 'Unauthorized';
+
+/** Why a request had no usable token: the metric dimension and log field of its 401. */
+type TokenProblem = 'no_token' | 'repeated_header' | InvalidAccessTokenError['reason'];
+
+/** A refusal with 401: API Gateway answers a thrown `Unauthorized` with the UNAUTHORIZED gateway response. */
+function unauthorized(outcome: TokenProblem, cause?: unknown): never {
+  countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, `deny_${outcome}`);
+  logger.info('resource request denied', { outcome, ...(cause === undefined ? {} : { error: cause as Error }) });
+  throw new Error(UNAUTHORIZED);
 }
 
-const REFUSALS = {
-  noToken: {
-    error: 'invalid_request',
-    description: 'This resource needs an access token in the Authorization header.',
-    outcome: 'no_token',
-  },
-  repeatedHeader: {
-    challengeError: 'invalid_request',
-    error: 'invalid_request',
-    description: 'The request carries more than one Authorization header.',
-    outcome: 'repeated_header',
-  },
-  // The token was not checked: say so without calling it invalid, so a client does not
-  // discard a good token. The status stays that of the ACCESS_DENIED gateway response.
-  keysUnavailable: {
-    error: 'temporarily_unavailable',
-    description: 'The access token could not be checked. Try again shortly.',
-    outcome: 'jwks_unavailable',
-  },
-  internal: {
-    error: 'temporarily_unavailable',
-    description: 'The access token could not be checked. Try again shortly.',
-    outcome: 'error',
-  },
-} as const satisfies Record<string, Refusal>;
-
-function invalidToken(error: InvalidAccessTokenError): Refusal {
-  return { challengeError: 'invalid_token', error: 'invalid_token', description: error.message, outcome: error.reason };
+/** The token was not checked: fail closed with AUTHORIZER_FAILURE (503), never with a 401 that calls it invalid. */
+function unavailable(outcome: 'jwks_unavailable' | 'error', cause: unknown): never {
+  countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, `deny_${outcome}`);
+  logger.error('resource request could not be checked', { outcome, error: cause as Error });
+  throw new Error('The access token could not be checked', { cause });
 }
 
 // arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path} becomes
@@ -117,28 +113,24 @@ export function stageWideArn(methodArn: string): string | undefined {
   return `${prefix}/${stage}/*/*`;
 }
 
-function deny(
+/** A valid token without a required scope: a Deny, which API Gateway answers with ACCESS_DENIED (403). */
+function insufficientScope(
   resourceMetadata: string,
   methodArn: string,
-  refusal: Refusal,
-  level: 'info' | 'warn' | 'error' = 'info',
-  cause?: unknown,
+  required: readonly string[],
+  missing: string[],
 ) {
-  countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, `deny_${refusal.outcome}`);
-  const details = { outcome: refusal.outcome, ...(cause === undefined ? {} : { error: cause as Error }) };
-  logger[level]('resource request denied', details);
-  const wwwAuthenticate = bearerChallenge({
-    resourceMetadata,
-    ...(refusal.challengeError ? { error: refusal.challengeError, errorDescription: refusal.description } : {}),
-  });
+  countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, 'deny_insufficient_scope');
+  logger.info('resource request denied', { outcome: 'insufficient_scope', missing });
   return {
     principalId: 'anonymous',
     // Only the method asked about; with caching on, any other method is denied implicitly anyway.
     policyDocument: invokePolicy('Deny', methodArn),
+    // For logs and templates; the gateway response itself is static (the same for every Deny).
     context: {
-      [CHALLENGE_CONTEXT_KEYS.wwwAuthenticate]: wwwAuthenticate,
-      [CHALLENGE_CONTEXT_KEYS.error]: refusal.error,
-      [CHALLENGE_CONTEXT_KEYS.description]: refusal.description,
+      [CHALLENGE_CONTEXT_KEYS.wwwAuthenticate]: insufficientScopeChallenge({ resourceMetadata, required }),
+      [CHALLENGE_CONTEXT_KEYS.error]: 'insufficient_scope',
+      [CHALLENGE_CONTEXT_KEYS.description]: INSUFFICIENT_SCOPE_DESCRIPTION,
       [CHALLENGE_CONTEXT_KEYS.resourceMetadata]: resourceMetadata,
     },
   } satisfies APIGatewayAuthorizerResult;
@@ -160,39 +152,39 @@ function authorizationValues(event: APIGatewayRequestAuthorizerEvent): string[] 
 
 async function authorize(
   event: APIGatewayRequestAuthorizerEvent,
-  { verifier, resourceMetadata }: HandlerDeps,
+  { verifier, resourceMetadata, requiredScopes = [] }: HandlerDeps,
 ): Promise<APIGatewayAuthorizerResult> {
   logger.setCorrelationId(event.requestContext?.requestId);
   const methodArn = event.methodArn;
-  const refuse = (refusal: Refusal, level?: 'info' | 'warn' | 'error', cause?: unknown) =>
-    deny(resourceMetadata, methodArn, refusal, level, cause);
-  try {
-    const values = authorizationValues(event);
-    if (values.length > 1) return refuse(REFUSALS.repeatedHeader);
-    const credentials = bearerCredentials(values[0]);
-    // RFC 6750 section 3.1: a request without a Bearer credential gets the bare challenge.
-    if (credentials.kind === 'absent') return refuse(REFUSALS.noToken);
-    if (credentials.kind === 'malformed') return refuse(invalidToken(new InvalidAccessTokenError('malformed')));
+  const values = authorizationValues(event);
+  if (values.length > 1) unauthorized('repeated_header');
+  const credentials = bearerCredentials(values[0]);
+  // RFC 6750 section 3.1: a request without a Bearer credential gets the challenge without an error.
+  if (credentials.kind === 'absent') unauthorized('no_token');
+  if (credentials.kind === 'malformed') unauthorized('malformed');
 
-    const token = await verifier.verify(credentials.token);
-    const allowed = stageWideArn(methodArn);
-    if (!allowed) throw new Error('methodArn is not an execute-api ARN');
-    countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, 'allow');
-    logger.info('resource request allowed', { client_id: token.clientId });
-    return {
-      principalId: token.subject,
-      policyDocument: invokePolicy('Allow', allowed),
-      context: {
-        [TOKEN_CONTEXT_KEYS.subject]: token.subject,
-        [TOKEN_CONTEXT_KEYS.clientId]: token.clientId,
-        [TOKEN_CONTEXT_KEYS.scope]: token.scope.join(' '),
-      },
-    };
+  let token: Awaited<ReturnType<AccessTokenVerifier['verify']>>;
+  try {
+    token = await verifier.verify(credentials.token);
   } catch (error) {
-    if (error instanceof InvalidAccessTokenError) return refuse(invalidToken(error), 'info', error.cause);
-    if (error instanceof JwksUnavailableError) return refuse(REFUSALS.keysUnavailable, 'error', error.cause ?? error);
-    return refuse(REFUSALS.internal, 'error', error);
+    if (error instanceof InvalidAccessTokenError) unauthorized(error.reason, error.cause);
+    unavailable(error instanceof JwksUnavailableError ? 'jwks_unavailable' : 'error', error);
   }
+  const missing = missingScopes(token.scope, requiredScopes);
+  if (missing.length > 0) return insufficientScope(resourceMetadata, methodArn, requiredScopes, missing);
+  const allowed = stageWideArn(methodArn);
+  if (!allowed) unavailable('error', new Error('methodArn is not an execute-api ARN'));
+  countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, 'allow');
+  logger.info('resource request allowed', { client_id: token.clientId });
+  return {
+    principalId: token.subject,
+    policyDocument: invokePolicy('Allow', allowed),
+    context: {
+      [TOKEN_CONTEXT_KEYS.subject]: token.subject,
+      [TOKEN_CONTEXT_KEYS.clientId]: token.clientId,
+      [TOKEN_CONTEXT_KEYS.scope]: token.scope.join(' '),
+    },
+  };
 }
 
 export function createHandler(deps: HandlerDeps) {

@@ -41,6 +41,8 @@ export interface GatewaySettings {
     metadataUrl: string;
     jwksUrl: string;
     scopes?: readonly string[];
+    /** Scopes every request's token must carry (the token authorizer answers 403 otherwise). */
+    requiredScopes?: readonly string[];
     name?: string;
   };
   /** RFC 7591 initial access token required at POST /register; absent: open registration. */
@@ -110,6 +112,9 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
       [ENV.jwksUrl]: resource.jwksUrl,
       [ENV.resourceMetadataUrl]: resource.metadataUrl,
       ...(resource.scopes && resource.scopes.length > 0 ? { [ENV.scopesSupported]: resource.scopes.join(',') } : {}),
+      ...(resource.requiredScopes && resource.requiredScopes.length > 0
+        ? { [ENV.requiredScopes]: resource.requiredScopes.join(',') }
+        : {}),
       ...(resource.name ? { [ENV.resourceName]: resource.name } : {}),
     });
   }

@@ -8,7 +8,7 @@
  * API Gateway picking among several templates by Accept header, which it does not document.
  */
 
-import { CHALLENGE_CONTEXT_KEYS, REFUSAL_CONTEXT_KEYS } from '../lambda/contract/context-keys.js';
+import { REFUSAL_CONTEXT_KEYS } from '../lambda/contract/context-keys.js';
 import { CORS_RESPONSE_HEADERS } from '../lambda/contract/cors.js';
 import type { ApiName } from './routes.js';
 
@@ -101,32 +101,56 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
   },
 ];
 
+/** RFC 9110 quoted-string of a configured value (a URL, scopes): `"` and `\\` escaped. */
+const quoted = (value: string) => `"${value.replace(/["\\]/g, (char) => `\\${char}`)}"`;
+
+/** The one sentence of every insufficient_scope refusal; equal to lambda/domain/resource-scopes.ts (a unit test pins it). */
+export const INSUFFICIENT_SCOPE_DESCRIPTION = 'The access token lacks a scope this resource needs.';
+
 /**
- * The MCP server's API. Its 401s carry the RFC 9728 challenge MCP clients start discovery from.
- * The header is static: mapping $context.authorizer values into gateway-response headers is
- * not documented, so the error detail of a Deny goes in the body only.
+ * The resource's two challenges, built from configuration only (one header per API). They equal
+ * what lambda/domain/resource-scopes.ts builds for the same values; a unit test pins that.
  */
-export function resourceGatewayResponses(resourceMetadataUrl: string): readonly GatewayResponseSpec[] {
-  const challenge = { 'WWW-Authenticate': `Bearer resource_metadata="${resourceMetadataUrl}"` };
+export function resourceChallenges(resourceMetadataUrl: string, requiredScopes: readonly string[] = []) {
+  const scope = requiredScopes.length > 0 ? `, scope=${quoted(requiredScopes.join(' '))}` : '';
+  const metadata = `resource_metadata=${quoted(resourceMetadataUrl)}`;
+  return {
+    tokenRequired: `Bearer ${metadata}${scope}`,
+    insufficientScope: `Bearer ${metadata}, error="insufficient_scope", error_description=${quoted(INSUFFICIENT_SCOPE_DESCRIPTION)}${scope}`,
+  };
+}
+
+/**
+ * The MCP server's API. A gateway response's status and headers are fixed per API (its
+ * responseParameters take request parameters or static values, not $context.authorizer), so
+ * the token authorizer picks the response type by outcome: a thrown `Unauthorized` (no usable
+ * token) is UNAUTHORIZED, `401` with the RFC 9728 challenge MCP clients start discovery from
+ * and the scopes to ask for; its Deny (a valid token lacking a required scope) is ACCESS_DENIED,
+ * `403 insufficient_scope` naming all required scopes (RFC 6750 section 3.1); a failure to check
+ * the token is AUTHORIZER_FAILURE, `503`.
+ */
+export function resourceGatewayResponses(
+  resourceMetadataUrl: string,
+  requiredScopes: readonly string[] = [],
+): readonly GatewayResponseSpec[] {
+  const challenges = resourceChallenges(resourceMetadataUrl, requiredScopes);
   return [
     {
-      // No Authorization header: API Gateway answers before calling the authorizer.
+      // No Authorization header (API Gateway answers before calling the authorizer), or the
+      // authorizer threw Unauthorized: no token, another scheme, a malformed or invalid token.
       type: 'UNAUTHORIZED',
       cors: true,
       statusCode: 401,
-      headers: challenge,
-      template: body('invalid_request', 'This resource needs an access token in the Authorization header.'),
+      headers: { 'WWW-Authenticate': challenges.tokenRequired },
+      template: body('invalid_token', 'This resource needs a valid access token in the Authorization header.'),
     },
     {
-      // The token authorizer's Deny: a bad token (or keys it could not fetch), named in its context.
+      // The token authorizer's Deny: a valid token without every required scope.
       type: 'ACCESS_DENIED',
       cors: true,
-      statusCode: 401,
-      headers: challenge,
-      template: body(
-        `$context.authorizer.${CHALLENGE_CONTEXT_KEYS.error}`,
-        `$context.authorizer.${CHALLENGE_CONTEXT_KEYS.description}`,
-      ),
+      statusCode: 403,
+      headers: { 'WWW-Authenticate': challenges.insufficientScope },
+      template: body('insufficient_scope', INSUFFICIENT_SCOPE_DESCRIPTION),
     },
     ...GATEWAY_RESPONSES.filter((spec) => spec.type !== 'UNAUTHORIZED' && spec.type !== 'ACCESS_DENIED').map(
       (spec) => ({ ...spec, cors: true }),
@@ -134,8 +158,12 @@ export function resourceGatewayResponses(resourceMetadataUrl: string): readonly 
   ];
 }
 
-export function gatewayResponsesFor(api: ApiName, resourceMetadataUrl: string): readonly GatewayResponseSpec[] {
-  return api === 'resource' ? resourceGatewayResponses(resourceMetadataUrl) : GATEWAY_RESPONSES;
+export function gatewayResponsesFor(
+  api: ApiName,
+  resourceMetadataUrl: string,
+  requiredScopes: readonly string[] = [],
+): readonly GatewayResponseSpec[] {
+  return api === 'resource' ? resourceGatewayResponses(resourceMetadataUrl, requiredScopes) : GATEWAY_RESPONSES;
 }
 
 /** The headers a gateway response carries. */

@@ -132,7 +132,8 @@ export class RouteTableApi extends Construct {
     this.options = options;
     const { api } = this.props;
     const metadataUrl = options.settings.resourceServer?.metadataUrl ?? '';
-    for (const response of gatewayResponsesFor(api, metadataUrl)) {
+    const requiredScopes = options.settings.resourceServer?.requiredScopes;
+    for (const response of gatewayResponsesFor(api, metadataUrl, requiredScopes)) {
       this.restApi.addGatewayResponse(response.type, {
         type: apigw.ResponseType.of(response.type),
         ...(response.statusCode ? { statusCode: String(response.statusCode) } : {}),

@@ -2,6 +2,7 @@
  * RFC 9728 protected resource metadata of the MCP endpoint: which authorization server issues
  * its tokens, how to present them and which scopes exist. Pure: the wiring reads the settings.
  */
+import { OFFLINE_ACCESS } from './resource-scopes.js';
 
 export interface ProtectedResourceMetadataInput {
   resource: string;
@@ -21,6 +22,8 @@ export interface ProtectedResourceMetadata {
 
 /** RFC 9728 section 2 metadata. Tokens are accepted only in the Authorization header. */
 export function protectedResourceMetadata(input: ProtectedResourceMetadataInput): ProtectedResourceMetadata {
+  // offline_access asks the authorization server for a refresh token; no resource needs it.
+  const scopes = [...new Set(input.scopesSupported ?? [])].filter((scope) => scope !== OFFLINE_ACCESS);
   if (input.resource.includes('#')) {
     // RFC 9728 section 2 (and RFC 8707 section 2): the identifier has no fragment.
     throw new Error('A protected resource identifier must not contain a fragment');
@@ -29,9 +32,7 @@ export function protectedResourceMetadata(input: ProtectedResourceMetadataInput)
     resource: input.resource,
     authorization_servers: [...input.authorizationServers],
     bearer_methods_supported: ['header'],
-    ...(input.scopesSupported && input.scopesSupported.length > 0
-      ? { scopes_supported: [...input.scopesSupported] }
-      : {}),
+    ...(scopes.length > 0 ? { scopes_supported: scopes } : {}),
     ...(input.resourceName ? { resource_name: input.resourceName } : {}),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The resource's token authorizer as API Gateway invokes it, fetching the issuer's JWKS for
- * real over HTTP from a local server: Allow with the caller in its context for a good token,
- * Deny with a ready-made WWW-Authenticate value for anything else, and Deny (fail closed) when
- * the key set cannot be fetched.
+ * real over HTTP from a local server: Allow with the caller in its context for a good token;
+ * `Unauthorized` thrown (API Gateway's UNAUTHORIZED, 401) for no usable token; a Deny (its
+ * ACCESS_DENIED, 403 insufficient_scope) for a valid token lacking a REQUIRED_SCOPES scope; and
+ * another error (AUTHORIZER_FAILURE, fail closed) when the key set cannot be fetched.
  */
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,8 +39,10 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
 }
 
-async function loadAuthorizer(jwksUrl: string): Promise<Authorizer> {
+async function loadAuthorizer(jwksUrl: string, requiredScopes?: string): Promise<Authorizer> {
   process.env.JWKS_URL = jwksUrl;
+  if (requiredScopes === undefined) delete process.env.REQUIRED_SCOPES;
+  else process.env.REQUIRED_SCOPES = requiredScopes;
   vi.resetModules();
   return (await import('../../lambda/token-authorizer.js')).handler as unknown as Authorizer;
 }
@@ -67,17 +70,19 @@ function event(headers: Array<[string, string]>, methodArn = METHOD_ARN): APIGat
 
 const bearer = (token: string): Array<[string, string]> => [['Authorization', `Bearer ${token}`]];
 
-function expectDeny(result: APIGatewayAuthorizerResult, wwwAuthenticate: string, error: string) {
-  expect(result.principalId).toBe('anonymous');
-  expect(result.policyDocument.Statement).toEqual([
-    { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: METHOD_ARN },
-  ]);
-  expect(evaluatePolicy(result, METHOD_ARN)).toBe('Deny');
-  expect(result.context?.wwwAuthenticate).toBe(wwwAuthenticate);
-  expect(result.context?.error).toBe(error);
-  expect(result.context?.resourceMetadata).toBe(METADATA);
-  // The gateway response body template prints these unescaped: no quotes, no backslashes.
-  expect(String(result.context?.error_description)).toMatch(/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/);
+/** API Gateway answers exactly this thrown message with its UNAUTHORIZED gateway response (401). */
+async function expectUnauthorized(result: Promise<APIGatewayAuthorizerResult>) {
+  await expect(result).rejects.toThrow(/^Unauthorized$/);
+}
+
+/** Any other error is AUTHORIZER_FAILURE: the token was not judged. */
+async function expectFailure(result: Promise<APIGatewayAuthorizerResult>) {
+  const error = await result.then(
+    () => undefined,
+    (caught: unknown) => caught as Error,
+  );
+  expect(error).toBeInstanceOf(Error);
+  expect(error?.message).not.toBe('Unauthorized');
 }
 
 beforeAll(async () => {
@@ -134,85 +139,97 @@ describe('token authorizer: Allow', () => {
   });
 });
 
-describe('token authorizer: Deny', () => {
-  it('answers a request without a token with the bare challenge (RFC 6750 section 3.1)', async () => {
-    const plain = `Bearer resource_metadata="${METADATA}"`;
-    expectDeny(await authorize(event([]), context), plain, 'invalid_request');
-    // Another scheme is no bearer token either.
-    expectDeny(await authorize(event([['Authorization', 'Basic dXNlcjpwYXNz']]), context), plain, 'invalid_request');
+describe('token authorizer: no usable token is a 401 (thrown Unauthorized)', () => {
+  it('a request without a token, or with another scheme (RFC 6750 section 3.1)', async () => {
+    await expectUnauthorized(authorize(event([]), context));
+    await expectUnauthorized(authorize(event([['Authorization', 'Basic dXNlcjpwYXNz']]), context));
   });
 
-  it('answers garbage with invalid_token', async () => {
-    const result = await authorize(event(bearer('not-a-jwt')), context);
-    expectDeny(
-      result,
-      `Bearer resource_metadata="${METADATA}", error="invalid_token", error_description="The access token is malformed."`,
-      'invalid_token',
-    );
+  it('garbage, and characters outside b64token', async () => {
+    await expectUnauthorized(authorize(event(bearer('not-a-jwt')), context));
+    await expectUnauthorized(authorize(event([['Authorization', 'Bearer a"b']]), context));
   });
 
-  it('answers a token with characters outside b64token with invalid_token', async () => {
-    const result = await authorize(event([['Authorization', 'Bearer a"b']]), context);
-    expectDeny(
-      result,
-      `Bearer resource_metadata="${METADATA}", error="invalid_token", error_description="The access token is malformed."`,
-      'invalid_token',
-    );
+  it('an expired token, and a token for another resource', async () => {
+    const expired = await key.sign(claims({ iat: now() - 7200, exp: now() - 3600 }), 'at+jwt');
+    await expectUnauthorized(authorize(event(bearer(expired)), context));
+    const other = await key.sign(claims({ aud: 'https://api.example/prod/other' }), 'at+jwt');
+    await expectUnauthorized(authorize(event(bearer(other)), context));
   });
 
-  it('answers an expired token with invalid_token and says it expired', async () => {
-    const token = await key.sign(claims({ iat: now() - 7200, exp: now() - 3600 }), 'at+jwt');
-    expectDeny(
-      await authorize(event(bearer(token)), context),
-      `Bearer resource_metadata="${METADATA}", error="invalid_token", error_description="The access token has expired."`,
-      'invalid_token',
-    );
-  });
-
-  it('answers a token for another resource with invalid_token', async () => {
-    const token = await key.sign(claims({ aud: 'https://api.example/prod/other' }), 'at+jwt');
-    const result = await authorize(event(bearer(token)), context);
-    expectDeny(
-      result,
-      `Bearer resource_metadata="${METADATA}", error="invalid_token", error_description="The access token was issued for another resource."`,
-      'invalid_token',
-    );
-  });
-
-  it('refuses two Authorization headers with invalid_request', async () => {
+  it('two Authorization headers', async () => {
     const token = await key.sign(claims(), 'at+jwt');
-    const result = await authorize(
-      event([
-        ['Authorization', `Bearer ${token}`],
-        ['Authorization', `Bearer ${token}`],
-      ]),
-      context,
-    );
-    expectDeny(
-      result,
-      `Bearer resource_metadata="${METADATA}", error="invalid_request", error_description="The request carries more than one Authorization header."`,
-      'invalid_request',
+    await expectUnauthorized(
+      authorize(
+        event([
+          ['Authorization', `Bearer ${token}`],
+          ['Authorization', `Bearer ${token}`],
+        ]),
+        context,
+      ),
     );
   });
 });
 
+describe('token authorizer: REQUIRED_SCOPES', () => {
+  let strict: Authorizer;
+  beforeAll(async () => {
+    strict = await loadAuthorizer(process.env.JWKS_URL as string, 'mcp:read, mcp:admin');
+  });
+  afterAll(() => {
+    delete process.env.REQUIRED_SCOPES;
+  });
+
+  it('denies a valid token lacking one, naming every required scope (403 insufficient_scope)', async () => {
+    const result = await strict(
+      event(bearer(await key.sign(claims({ scope: 'mcp:read mcp:write' }), 'at+jwt'))),
+      context,
+    );
+    expect(result.principalId).toBe('anonymous');
+    expect(result.policyDocument.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: METHOD_ARN },
+    ]);
+    expect(evaluatePolicy(result, METHOD_ARN)).toBe('Deny');
+    expect(result.context).toEqual({
+      wwwAuthenticate: `Bearer resource_metadata="${METADATA}", error="insufficient_scope", error_description="The access token lacks a scope this resource needs.", scope="mcp:read mcp:admin"`,
+      error: 'insufficient_scope',
+      error_description: 'The access token lacks a scope this resource needs.',
+      resourceMetadata: METADATA,
+    });
+  });
+
+  it('denies a token with no scope at all', async () => {
+    const result = await strict(event(bearer(await key.sign(claims({ scope: undefined }), 'at+jwt'))), context);
+    expect(evaluatePolicy(result, METHOD_ARN)).toBe('Deny');
+  });
+
+  it('allows a token carrying all of them (and more)', async () => {
+    const token = await key.sign(claims({ scope: 'mcp:admin mcp:write mcp:read' }), 'at+jwt');
+    const result = await strict(event(bearer(token)), context);
+    expect(evaluatePolicy(result, METHOD_ARN)).toBe('Allow');
+    expect(result.context).toMatchObject({ scope: 'mcp:admin mcp:write mcp:read' });
+  });
+
+  it('still answers a bad token with 401, not 403', async () => {
+    await expectUnauthorized(strict(event(bearer('not-a-jwt')), context));
+  });
+});
+
 describe('token authorizer: key set unavailable', () => {
-  it('denies when the JWKS server is down, without calling the token invalid', async () => {
+  it('fails (AUTHORIZER_FAILURE) when the JWKS server is down, without calling the token invalid', async () => {
     const down = createServer();
     const url = await listen(down);
     down.close();
     await once(down, 'close');
     const isolated = await loadAuthorizer(url);
-    const result = await isolated(event(bearer(await key.sign(claims(), 'at+jwt'))), context);
-    expectDeny(result, `Bearer resource_metadata="${METADATA}"`, 'temporarily_unavailable');
+    await expectFailure(isolated(event(bearer(await key.sign(claims(), 'at+jwt'))), context));
   });
 
-  it('denies when the JWKS endpoint answers with an error status', async () => {
+  it('fails when the JWKS endpoint answers with an error status', async () => {
     const failing = createServer((_req, res) => res.writeHead(503).end());
     const isolated = await loadAuthorizer(await listen(failing));
     try {
-      const result = await isolated(event(bearer(await key.sign(claims(), 'at+jwt'))), context);
-      expectDeny(result, `Bearer resource_metadata="${METADATA}"`, 'temporarily_unavailable');
+      await expectFailure(isolated(event(bearer(await key.sign(claims(), 'at+jwt'))), context));
     } finally {
       failing.closeAllConnections();
       failing.close();
