@@ -6,6 +6,12 @@ try {
   const server = await startLocalServer(options);
   const storage =
     options.dynamodbEndpoint ?? (options.dataDir === ':memory:' ? 'memory (nothing kept)' : options.dataDir);
+  console.log(
+    server.backend
+      ? `${server.issuer}/mcp fronts your MCP server at ${server.backend}`
+      : `${server.issuer}/mcp fronts the sample MCP server (set MCP_BACKEND_URL to put yours behind it)`,
+  );
+  // Last: the line that says where it listens is the one scripts wait for.
   console.log(`mcp-oauth-gateway listening on ${server.url} (issuer ${server.issuer}; data in ${storage})`);
   const stop = () => {
     server.close().then(

@@ -18,6 +18,8 @@ import { type GatewayResponseSpec, gatewayResponsesFor } from '../gateway-respon
 import { type ApiName, AUTHORIZERS, apiOf, FUNCTIONS, type FunctionName, ROUTES } from '../routes.js';
 import { authorizerEvent, lambdaContext, proxyEvent, type RawRequest } from './api-gateway-events.js';
 import { evaluatePolicy, hasIdentitySources } from './authorizer-policy.js';
+import { BackendUnavailable, forwardToBackend, type StreamedReply } from './backend-proxy.js';
+import { refuseForeignHost } from './host-check.js';
 import { type GatewayReply, renderGatewayResponse } from './response-templates.js';
 import { RouteMatcher } from './routing.js';
 
@@ -31,6 +33,18 @@ type AnyHandler = ProxyHandler | AuthorizerHandler;
 /** API Gateway's payload limit for REST APIs. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
+/** A buffered reply (gateway responses, Lambda proxy results) or one streamed from an MCP backend. */
+export type LocalReply = GatewayReply | StreamedReply;
+
+export interface LocalGatewayOptions {
+  /** An HTTP MCP server put behind /mcp instead of the sample function (MCP_BACKEND_URL). */
+  backend?: URL;
+  /** The Host values to answer to; any other is refused with a 421 (DNS rebinding). Unset: no check. */
+  allowedHosts?: ReadonlySet<string>;
+  /** Scopes the resource requires (RESOURCE_SCOPES): named in its 401 and 403 challenges. */
+  requiredScopes?: readonly string[];
+}
+
 export class LocalGateway {
   private readonly routes = new RouteMatcher(ROUTES);
   private readonly handlers = new Map<FunctionName, AnyHandler>();
@@ -43,10 +57,11 @@ export class LocalGateway {
   constructor(
     private readonly basePath: string,
     resourceMetadataUrl: string,
+    private readonly options: LocalGatewayOptions = {},
   ) {
     this.responses = {
       authorization: gatewayResponsesFor('authorization', resourceMetadataUrl),
-      resource: gatewayResponsesFor('resource', resourceMetadataUrl),
+      resource: gatewayResponsesFor('resource', resourceMetadataUrl, options.requiredScopes),
     };
   }
 
@@ -64,7 +79,12 @@ export class LocalGateway {
     return handler as T;
   }
 
-  async handle(request: RawRequest): Promise<GatewayReply> {
+  /** signal: aborted when the client goes away, which ends a backend request still streaming. */
+  async handle(request: RawRequest, signal?: AbortSignal): Promise<LocalReply> {
+    if (this.options.allowedHosts) {
+      const refusal = refuseForeignHost(this.options.allowedHosts, request.headers.host);
+      if (refusal) return refusal;
+    }
     if (request.body.length > MAX_PAYLOAD_BYTES) {
       return renderGatewayResponse(this.responses.authorization, 'DEFAULT_4XX', 413, {
         errorMessage: 'Request Too Long',
@@ -111,6 +131,18 @@ export class LocalGateway {
         });
       }
       event.requestContext.authorizer = { ...(result.context ?? {}), principalId: result.principalId };
+    }
+
+    const backend = this.options.backend;
+    if (backend && match.route.function === 'mcpServer') {
+      try {
+        return await forwardToBackend(backend, request, event.requestContext.authorizer, signal);
+      } catch (error) {
+        // As API Gateway answers an HTTP integration it cannot reach: the resource API's 5XX response.
+        const message = error instanceof BackendUnavailable ? error.message : 'The MCP backend failed.';
+        if (!signal?.aborted) console.error(`mcp-oauth-gateway: ${message}`);
+        return renderGatewayResponse(responses, 'DEFAULT_5XX', 502, { errorMessage: message });
+      }
     }
 
     try {

@@ -21,9 +21,11 @@ import {
 import type { RedirectUriPolicy } from '../../lambda/contract/settings.js';
 import { functionEnvironment, type GatewaySettings } from '../function-environment.js';
 import { FUNCTIONS } from '../routes.js';
+import { parseBackendUrl } from './backend-proxy.js';
 import { startDevOidcProvider } from './dev-oidc-provider.js';
 import { ensureClientsTable, ensureGrantsTable, IN_MEMORY, type LocalDynamo, startDynalite } from './dynamodb.js';
 import { LocalGateway } from './gateway.js';
+import { ownHosts } from './host-check.js';
 import { serveNodeRequest } from './node-adapter.js';
 
 export interface LocalServerOptions {
@@ -39,6 +41,10 @@ export interface LocalServerOptions {
   /** Overrides `http://127.0.0.1:$PORT$BASE_PATH`. */
   issuerUrl?: string;
   scopes: string[];
+  /** Scopes the local protected resource (/mcp) requires (RESOURCE_SCOPES); unset: `scopes`. */
+  resourceScopes?: string[];
+  /** The user's MCP server, put behind /mcp instead of the sample function (MCP_BACKEND_URL). */
+  backendUrl?: URL;
   lifetimes: GatewaySettings['lifetimes'];
   /** Tests and local development: client metadata documents may be served over http from loopback. */
   cimdAllowLoopbackHttp: boolean;
@@ -52,6 +58,8 @@ export interface RunningServer {
   /** Base URL the server listens on (`http://127.0.0.1:<port>`). */
   url: string;
   issuer: string;
+  /** What /mcp fronts: the backend's URL, or undefined for the sample server. */
+  backend?: string;
   close(): Promise<void>;
 }
 
@@ -79,6 +87,8 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     basePath,
     issuerUrl: env[ENV.issuerUrl] ? readIssuer(env) : undefined,
     scopes: readList(env, ENV.scopes),
+    ...(env[ENV.scopesSupported] !== undefined ? { resourceScopes: readList(env, ENV.scopesSupported) } : {}),
+    ...(env.MCP_BACKEND_URL ? { backendUrl: parseBackendUrl(env.MCP_BACKEND_URL) } : {}),
     cimdAllowLoopbackHttp: env[ENV.cimdAllowLoopbackHttp] === 'true',
     ...(env[ENV.initialAccessToken] ? { initialAccessToken: env[ENV.initialAccessToken] } : {}),
     clientIdleExpiryDays: Number(env[ENV.clientIdleExpiryDays] ?? 0),
@@ -172,7 +182,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       resourceUrl: `${issuer}${RESOURCE_ENDPOINTS.mcp}`,
       metadataUrl: `${issuer}${RESOURCE_ENDPOINTS.protectedResourceMetadata}`,
       jwksUrl: `${issuer}${ENDPOINTS.jwks}`,
-      scopes: options.scopes,
+      scopes: options.resourceScopes ?? options.scopes,
+      requiredScopes: options.resourceScopes ?? [],
     };
     const settings: GatewaySettings = {
       clientsTable: options.tableName,
@@ -180,7 +191,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       issuer,
       resources: [resourceServer.resourceUrl],
       resourceServer,
-      scopes: options.scopes,
+      // A scope the resource requires must be one the authorization server grants.
+      scopes: [...new Set([...options.scopes, ...(options.resourceScopes ?? [])])],
       lifetimes: options.lifetimes,
       cimdAllowLoopbackHttp: options.cimdAllowLoopbackHttp,
       ...(options.initialAccessToken ? { initialAccessToken: { value: options.initialAccessToken } } : {}),
@@ -202,7 +214,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
     for (const spec of Object.values(FUNCTIONS)) Object.assign(process.env, functionEnvironment(spec, settings));
     process.env[ENV.dynamodbEndpoint] = endpoint;
 
-    const gateway = new LocalGateway(options.basePath, resourceServer.metadataUrl);
+    const gateway = new LocalGateway(options.basePath, resourceServer.metadataUrl, {
+      ...(options.backendUrl ? { backend: options.backendUrl } : {}),
+      allowedHosts: ownHosts(port, issuer),
+      requiredScopes: resourceServer.requiredScopes,
+    });
     await gateway.load((entry) => import(`../../lambda/${entry}`));
 
     const server: Server = createServer((req, res) => {
@@ -222,7 +238,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
           server.close(() => done());
         }),
     );
-    return { url: `http://127.0.0.1:${port}`, issuer, close };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      issuer,
+      ...(options.backendUrl ? { backend: options.backendUrl.href } : {}),
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
