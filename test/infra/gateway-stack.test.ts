@@ -531,22 +531,23 @@ describe('the MCP server (resource side)', () => {
     }
   });
 
-  it.each(['UNAUTHORIZED', 'ACCESS_DENIED'])(
-    'answers %s with 401 and a Bearer challenge naming the metadata',
-    (type) => {
-      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
-        ResponseType: type,
-        StatusCode: '401',
-        RestApiId: resourceApi(),
-        ResponseParameters: Match.objectLike({
-          'gatewayresponse.header.WWW-Authenticate': {
-            'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('oauth-protected-resource/mcp')])],
-          },
-          'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
-        }),
-      });
-    },
-  );
+  // No usable token: 401; a valid token without a required scope (the authorizer's Deny): 403.
+  it.each([
+    ['UNAUTHORIZED', '401'],
+    ['ACCESS_DENIED', '403'],
+  ])('answers %s with %s and a Bearer challenge naming the metadata', (type, statusCode) => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: type,
+      StatusCode: statusCode,
+      RestApiId: resourceApi(),
+      ResponseParameters: Match.objectLike({
+        'gatewayresponse.header.WWW-Authenticate': {
+          'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('oauth-protected-resource/mcp')])],
+        },
+        'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
+      }),
+    });
+  });
 
   it('is a protected resource of the gateway, so tokens can name it as their audience', () => {
     const fn = template.findResources('AWS::Lambda::Function')[functionId(template, 'token')];
