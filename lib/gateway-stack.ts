@@ -4,14 +4,16 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { ENDPOINTS } from '../lambda/contract/endpoints.js';
-import { McpResourceServer } from './mcp-resource-server.js';
+import { type McpBackend, McpResourceServer } from './mcp-resource-server.js';
 import { acknowledgeApiFindings, acknowledgeNagFindings } from './nag-suppressions.js';
 import { OAuthGateway, type OAuthGatewayProps } from './oauth-gateway.js';
 
 export interface GatewayStackProps extends StackProps {
   readonly gateway?: OAuthGatewayProps;
-  /** Deploy the sample MCP server behind the gateway's tokens. Default: true. */
+  /** Deploy an MCP server behind the gateway's tokens. Default: true. */
   readonly sampleMcpServer?: boolean;
+  /** What serves that MCP server's /mcp. Default: the bundled sample server. */
+  readonly mcpBackend?: McpBackend;
   /** A custom domain by name and the ARN of its ACM certificate (same region). */
   readonly customDomain?: { domainName: string; certificateArn: string };
   /** An OpenID provider by configuration, its client secret (if any) named by ARN. */
@@ -58,7 +60,8 @@ export class GatewayStack extends Stack {
     if (props.sampleMcpServer ?? true) {
       this.mcpServer = new McpResourceServer(this, 'McpServer', {
         gateway: this.gateway,
-        resourceName: 'Sample MCP server',
+        backend: props.mcpBackend ?? { sample: true },
+        ...(props.mcpBackend ? {} : { resourceName: 'Sample MCP server' }),
       });
       acknowledgeApiFindings(this.mcpServer.routes);
       // The MCP server's own execute-api endpoint, which stays on with a custom domain on the gateway.
