@@ -4,7 +4,7 @@
  * bundling (context aws:cdk:bundling-stacks = []) to stay fast; one test bundles for real.
  */
 import { readFileSync } from 'node:fs';
-import { App, Duration, FeatureFlags, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, FeatureFlags, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -20,20 +20,9 @@ import { ACKNOWLEDGED_FINDINGS, API_FINDINGS } from '../../lib/nag-suppressions.
 import { OAuthGateway, type OAuthGatewayProps } from '../../lib/oauth-gateway.js';
 import { corsPaths, FUNCTIONS, type FunctionSpec, routesOf } from '../../lib/routes.js';
 import * as validate from '../../lib/validation.js';
+import { CDK_JSON_CONTEXT, newApp } from './support/app.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
-
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
-
-function newApp(bundle = false, context: Record<string, unknown> = {}): App {
-  return new App({
-    context: { ...CDK_JSON_CONTEXT, ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...context },
-  });
-}
 
 function synthStack(props: GatewayStackProps = {}, app = newApp()): { stack: GatewayStack; template: Template } {
   const stack = new GatewayStack(app, 'TestGateway', props);
@@ -339,7 +328,7 @@ describe('cdk-nag AwsSolutions', () => {
       requireInitialAccessToken: true,
       apiGatewayCloudWatchRole: true,
     });
-    const mcp = new McpResourceServer(stack, 'McpServer', { gateway });
+    const mcp = new McpResourceServer(stack, 'McpServer', { gateway, backend: { sample: true } });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     let message = '';
     try {
@@ -673,9 +662,13 @@ describe('hardening options', () => {
 
 describe('settings refused at synth, naming the setting', () => {
   const gatewayWith = (gateway: OAuthGatewayProps) => () => synthStack({ gateway, sampleMcpServer: false });
-  const mcpWith = (props: Omit<McpResourceServerProps, 'gateway'>) => () => {
+  const mcpWith = (props: Partial<Omit<McpResourceServerProps, 'gateway'>>) => () => {
     const stack = new Stack(newApp(), 'Resource');
-    new McpResourceServer(stack, 'McpServer', { gateway: new OAuthGateway(stack, 'Gateway'), ...props });
+    new McpResourceServer(stack, 'McpServer', {
+      gateway: new OAuthGateway(stack, 'Gateway'),
+      backend: { sample: true },
+      ...props,
+    });
   };
   const cases: Array<[string, () => unknown, RegExp]> = [
     [
@@ -945,6 +938,7 @@ describe('the MCP server API protection', () => {
     const stack = new Stack(newApp(), 'Resource');
     new McpResourceServer(stack, 'McpServer', {
       gateway: new OAuthGateway(stack, 'Gateway'),
+      backend: { sample: true },
       throttle: { rateLimit: 7, burstLimit: 3 },
     });
     Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Stage', {
