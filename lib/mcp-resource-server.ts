@@ -89,6 +89,14 @@ export interface McpResourceServerProps {
   readonly logRetention?: logs.RetentionDays;
   /** Stage-wide default throttling of every method of this API. Default: 50 requests/s, burst 100. */
   readonly throttle?: ThrottleSettings;
+  /** scopes_supported in this resource's metadata (RFC 9728). Default: the gateway's scopes. */
+  readonly scopes?: string[];
+  /**
+   * Scopes every request's token must carry: without them the token authorizer answers 403
+   * `insufficient_scope` naming them all. Each must be one of the gateway's scopes, or no token
+   * could ever carry it. Default: none.
+   */
+  readonly requiredScopes?: string[];
   /** resource_name in the metadata document. */
   readonly resourceName?: string;
   /** Default: true, as for the gateway. */
@@ -109,6 +117,14 @@ export class McpResourceServer extends Construct {
     if (props.stageName !== undefined) validate.stageName('stageName', props.stageName);
     if (props.throttle) validate.throttle('throttle', props.throttle);
     if (props.logRetention !== undefined) validate.logRetention('logRetention', props.logRetention);
+    const unknownScope = (props.requiredScopes ?? []).find(
+      (scope) => !Token.isUnresolved(scope) && !gateway.settings.scopes.includes(scope),
+    );
+    if (unknownScope !== undefined) {
+      throw new Error(
+        `requiredScopes: "${unknownScope}" is not one of the gateway's scopes, so no token could carry it`,
+      );
+    }
     this.routes = new RouteTableApi(this, 'Resource', {
       api: 'resource',
       description: 'MCP server protected by the mcp-oauth-gateway access tokens',
@@ -136,7 +152,8 @@ export class McpResourceServer extends Construct {
           resourceUrl: this.resourceUrl,
           metadataUrl: this.metadataUrl,
           jwksUrl: `${gateway.issuer}${ENDPOINTS.jwks}`,
-          scopes: gateway.settings.scopes,
+          scopes: props.scopes ?? gateway.settings.scopes,
+          ...(props.requiredScopes && props.requiredScopes.length > 0 ? { requiredScopes: props.requiredScopes } : {}),
           ...(props.resourceName ? { name: props.resourceName } : {}),
         },
       },

@@ -285,3 +285,44 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth()).not.toThrow();
   });
 });
+
+describe('scopes per resource', () => {
+  const stack = new Stack(newApp(), 'Scoped');
+  const gateway = new OAuthGateway(stack, 'Gateway', { scopes: ['files:read', 'files:write', 'search'] });
+  const files = new McpResourceServer(stack, 'Files', {
+    gateway,
+    backend: { url: BACKEND_URL },
+    scopes: ['files:read', 'files:write'],
+    requiredScopes: ['files:read'],
+  });
+  const search = new McpResourceServer(stack, 'Search', { gateway, backend: { url: BACKEND_URL } });
+  const template = Template.fromStack(stack);
+  const envOf = (fn: lambda.IFunction | undefined) =>
+    template.toJSON().Resources[stack.getLogicalId(fn?.node.defaultChild as lambda.CfnFunction)].Properties.Environment
+      .Variables as Record<string, unknown>;
+
+  it('publishes each resource its own scopes_supported, the gateway’s by default', () => {
+    expect(envOf(files.routes.functions.protectedResourceMetadata)[ENV.scopesSupported]).toBe('files:read,files:write');
+    expect(envOf(search.routes.functions.protectedResourceMetadata)[ENV.scopesSupported]).toBe(
+      'files:read,files:write,search',
+    );
+  });
+
+  it('makes only the resource that requires a scope ask its token authorizer for it', () => {
+    expect(envOf(files.routes.functions.tokenAuthorizer)[ENV.requiredScopes]).toBe('files:read');
+    expect(envOf(search.routes.functions.tokenAuthorizer)[ENV.requiredScopes]).toBeUndefined();
+  });
+
+  it('refuses a required scope the gateway does not define', () => {
+    const other = new Stack(newApp(), 'Unknown');
+    const otherGateway = new OAuthGateway(other, 'Gateway', { scopes: ['files:read'] });
+    expect(
+      () =>
+        new McpResourceServer(other, 'Files', {
+          gateway: otherGateway,
+          backend: { url: BACKEND_URL },
+          requiredScopes: ['files:admin'],
+        }),
+    ).toThrow(/requiredScopes: "files:admin" is not one of the gateway's scopes/);
+  });
+});
