@@ -8,7 +8,7 @@
 import { request as httpRequest } from 'node:http';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useLocalServer } from '../support/local-server-fixture.js';
+import { useLocalServer, useOwnServers } from '../support/local-server-fixture.js';
 import { PROGRESS_PAUSE_MS, type SdkMcpBackend, startSdkMcpBackend } from '../support/sdk-mcp-backend.js';
 import { connectWithOAuth, InMemoryClientProvider } from '../support/sdk-oauth-client.js';
 
@@ -23,6 +23,7 @@ afterAll(async () => {
 });
 
 const gateway = useLocalServer(() => ({ MCP_BACKEND_URL: backend.url }));
+const startOwn = useOwnServers();
 const provider = new InMemoryClientProvider(REDIRECT_URL);
 let accessToken: string;
 
@@ -212,6 +213,20 @@ describe('MCP_BACKEND_URL: the user’s MCP server behind the local /mcp', () =>
       },
     );
     expect(own.status).toBe(200);
+    const inspector = await mcp('POST', { body: INITIALIZE, headers: { Origin: 'http://localhost:6274' } });
+    expect(inspector.status).toBe(200);
+    expect(inspector.headers.get('access-control-allow-origin')).toBe('*');
+    expect(inspector.headers.get('access-control-expose-headers')).toContain('Mcp-Session-Id');
+    await inspector.text();
+  });
+
+  it('refuses to start with an MCP_BACKEND_URL that is not an absolute http(s) URL', async () => {
+    await expect(startOwn({ MCP_BACKEND_URL: 'ftp://127.0.0.1/mcp' })).rejects.toThrow(
+      /MCP_BACKEND_URL must be an http or https URL/,
+    );
+    await expect(startOwn({ MCP_BACKEND_URL: '127.0.0.1:8080/mcp' })).rejects.toThrow(
+      /MCP_BACKEND_URL must be an absolute http\(s\) URL/,
+    );
   });
 
   it('answers 502 with an OAuth-shaped error, and no stack, when the backend is down', async () => {
