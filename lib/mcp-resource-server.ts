@@ -10,7 +10,10 @@
  * private load balancer through a VPC link (HTTP proxy, connection type VPC_LINK). HTTP proxies
  * pass every request and response header through (Mcp-Session-Id, MCP-Protocol-Version,
  * Last-Event-ID), and the verified identity is set as IDENTITY_HEADERS by integration request
- * parameters, which replace a header of the same name the caller sent.
+ * parameters from the authorizer context. That the mapped value takes the place of a header of the
+ * same name the caller sent is how API Gateway applies mappings, but its documentation does not
+ * say so in as many words: a first deployment should check it (a spoofed x-mcp-gateway-sub must
+ * not reach the backend).
  *
  * It is served on its own execute-api endpoint, also when the gateway has a custom domain: the
  * resource URL (the tokens' audience) is that endpoint's /mcp, and that endpoint stays on.

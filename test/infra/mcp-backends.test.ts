@@ -136,7 +136,7 @@ describe('an HTTPS backend', () => {
     'sets the verified identity on %s as headers from the authorizer context, and forwards Authorization',
     (httpMethod) => {
       const { Integration } = mcpMethod(template, httpMethod);
-      // Exactly these: an integration request parameter replaces the caller's header of that name.
+      // Exactly these, from the authorizer context: never a method request header the caller controls.
       expect(Integration.RequestParameters).toEqual(identityMappings);
     },
   );
