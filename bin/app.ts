@@ -11,6 +11,8 @@ new GatewayStack(app, config.stackName, {
   gateway: config.gateway,
   ...(config.upstream ? { upstream: config.upstream } : {}),
   ...(config.customDomain ? { customDomain: config.customDomain } : {}),
+  // Without a backend URL the stack's MCP server is the bundled sample.
+  ...(config.mcpBackendUrl ? { mcpBackend: { url: config.mcpBackendUrl } } : {}),
   // No env: the stack is environment-agnostic, so synth needs no credentials or account lookups.
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -17,6 +17,8 @@ export interface AppConfig {
   customDomain?: { domainName: string; certificateArn: string };
   /** Any OpenID provider instead of the Cognito user pool the stack would create. */
   upstream?: { issuer: string; clientId: string; clientSecretArn?: string; scope?: string };
+  /** An HTTPS MCP server the stack's resource proxies to, instead of the bundled sample. */
+  mcpBackendUrl?: string;
 }
 
 function requiredWith(name: string, other: string, value: string | undefined): string {
@@ -118,6 +120,9 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
             ),
           },
         }
+      : {}),
+    ...(get('mcpBackendUrl', 'GATEWAY_MCP_BACKEND_URL')
+      ? { mcpBackendUrl: get('mcpBackendUrl', 'GATEWAY_MCP_BACKEND_URL') }
       : {}),
     ...(upstreamIssuer
       ? {

@@ -66,7 +66,7 @@ export class GatewayStack extends Stack {
       acknowledgeApiFindings(this.mcpServer.routes);
       // The MCP server's own execute-api endpoint, which stays on with a custom domain on the gateway.
       new CfnOutput(this, 'McpServerUrl', {
-        description: 'The sample MCP server: give this URL to an MCP client (custom connector, Claude Code, VS Code)',
+        description: `The ${props.mcpBackend ? '' : 'sample '}MCP server: give this URL to an MCP client (custom connector, Claude Code, VS Code)`,
         value: this.mcpServer.resourceUrl,
       });
     }

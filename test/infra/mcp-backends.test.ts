@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { IDENTITY_HEADERS } from '../../lambda/contract/backend-headers.js';
 import { TOKEN_CONTEXT_KEYS } from '../../lambda/contract/context-keys.js';
 import { ENV } from '../../lambda/contract/environment.js';
+import { appConfig } from '../../lib/app-config.js';
 import { GatewayStack } from '../../lib/gateway-stack.js';
 import { type McpBackend, McpResourceServer, type McpResourceServerProps } from '../../lib/mcp-resource-server.js';
 import { acknowledgeApiFindings, acknowledgeNagFindings } from '../../lib/nag-suppressions.js';
@@ -324,5 +325,13 @@ describe('scopes per resource', () => {
           requiredScopes: ['files:admin'],
         }),
     ).toThrow(/requiredScopes: "files:admin" is not one of the gateway's scopes/);
+  });
+});
+
+describe('the deployed app’s configuration', () => {
+  it('proxies the stack’s MCP server to mcpBackendUrl (context or GATEWAY_MCP_BACKEND_URL), the sample without it', () => {
+    expect(appConfig(newApp(false, { mcpBackendUrl: BACKEND_URL }).node, {}).mcpBackendUrl).toBe(BACKEND_URL);
+    expect(appConfig(newApp().node, { GATEWAY_MCP_BACKEND_URL: BACKEND_URL }).mcpBackendUrl).toBe(BACKEND_URL);
+    expect(appConfig(newApp().node, {}).mcpBackendUrl).toBeUndefined();
   });
 });
