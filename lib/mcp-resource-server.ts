@@ -92,6 +92,14 @@ export interface McpResourceServerProps {
   readonly logRetention?: logs.RetentionDays;
   /** Stage-wide default throttling of every method of this API. Default: 50 requests/s, burst 100. */
   readonly throttle?: ThrottleSettings;
+  /**
+   * Present an API Gateway client certificate to a public HTTPS backend, so that it can accept
+   * the gateway alone (mutual TLS on its side: it verifies the certificate, whose PEM
+   * `aws apigateway get-client-certificate` prints). A public origin can otherwise be called
+   * directly, with any x-mcp-gateway-* headers. Only for a `{ url }` backend without a VPC link.
+   * Default: false.
+   */
+  readonly clientCertificate?: boolean;
   /** scopes_supported in this resource's metadata (RFC 9728). Default: the gateway's scopes. */
   readonly scopes?: string[];
   /**
@@ -113,6 +121,8 @@ export class McpResourceServer extends Construct {
   /** The RFC 8707 resource identifier: the exact /mcp URL, the `aud` of its tokens. */
   readonly resourceUrl: string;
   readonly metadataUrl: string;
+  /** The certificate the stage presents to the backend, when `clientCertificate` is on. */
+  readonly clientCertificate?: apigw.CfnClientCertificate;
 
   constructor(scope: Construct, id: string, props: McpResourceServerProps) {
     super(scope, id);
@@ -128,6 +138,14 @@ export class McpResourceServer extends Construct {
         `requiredScopes: "${unknownScope}" is not one of the gateway's scopes, so no token could carry it`,
       );
     }
+    if (props.clientCertificate) {
+      if (!('url' in backend) || backend.vpcLink) {
+        throw new Error('clientCertificate needs a { url } backend reached over the internet (no VPC link)');
+      }
+      this.clientCertificate = new apigw.CfnClientCertificate(this, 'ClientCertificate', {
+        description: `Presented by the MCP resource ${this.node.path} to its backend`,
+      });
+    }
     this.routes = new RouteTableApi(this, 'Resource', {
       api: 'resource',
       description: 'MCP server protected by the mcp-oauth-gateway access tokens',
@@ -141,6 +159,7 @@ export class McpResourceServer extends Construct {
       disableExecuteApiEndpoint: false,
       sourceMaps: props.sourceMaps ?? true,
       tracing: props.tracing ?? gateway.tracing,
+      ...(this.clientCertificate ? { clientCertificateId: this.clientCertificate.attrClientCertificateId } : {}),
     });
     const account = gateway.api.node.tryFindChild('Account');
     if (account) this.routes.restApi.deploymentStage.node.addDependency(account);

@@ -51,6 +51,8 @@ export interface RouteTableApiProps {
   readonly sourceMaps: boolean;
   /** AWS X-Ray tracing of the stage and the functions. */
   readonly tracing?: boolean;
+  /** The stage presents this API Gateway client certificate to HTTP backends. Default: none. */
+  readonly clientCertificateId?: string;
 }
 
 export interface RouteOptions {
@@ -104,6 +106,7 @@ export class RouteTableApi extends Construct {
         dataTraceEnabled: false,
         metricsEnabled: true,
         tracingEnabled: props.tracing ?? false,
+        ...(props.clientCertificateId ? { clientCertificateId: props.clientCertificateId } : {}),
         ...(stageThrottle
           ? { throttlingRateLimit: stageThrottle.rateLimit, throttlingBurstLimit: stageThrottle.burstLimit }
           : {}),

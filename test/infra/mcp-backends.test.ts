@@ -167,6 +167,29 @@ describe('an HTTPS backend', () => {
     },
   );
 
+  it('presents a client certificate on request, so the backend can accept the gateway alone', () => {
+    const { stack, server, template: signed } = synthResource({ url: BACKEND_URL }, { clientCertificate: true });
+    signed.resourceCountIs('AWS::ApiGateway::ClientCertificate', 1);
+    const certificateId = stack.getLogicalId(server.clientCertificate as apigw.CfnClientCertificate);
+    signed.hasResourceProperties('AWS::ApiGateway::Stage', {
+      RestApiId: { Ref: Match.stringLikeRegexp('^McpServerApi') },
+      ClientCertificateId: { 'Fn::GetAtt': [certificateId, 'ClientCertificateId'] },
+    });
+    // None by default, and none on the gateway's own API.
+    template.resourceCountIs('AWS::ApiGateway::ClientCertificate', 0);
+    signed.resourcePropertiesCountIs('AWS::ApiGateway::Stage', { ClientCertificateId: Match.anyValue() }, 1);
+  });
+
+  it.each<[string, Backend]>([
+    ['a function backend', ownBackend],
+    ['a VPC link', (scope) => ({ url: BACKEND_URL, vpcLink: apigw.VpcLink.fromVpcLinkId(scope, 'Link', 'vpclink1') })],
+    ['the sample', { sample: true }],
+  ])('refuses a client certificate for %s', (_name, backend) => {
+    expect(() => synthResource(backend, { clientCertificate: true })).toThrow(
+      /clientCertificate needs a \{ url \} backend/,
+    );
+  });
+
   it('builds no sample server', () => {
     expect(hasFunction(template, 'mcpServer')).toBe(false);
   });
@@ -281,6 +304,22 @@ describe('cdk-nag AwsSolutions', () => {
       });
       acknowledgeApiFindings(server.routes);
     }
+    acknowledgeNagFindings(gateway);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('passes with an HTTPS origin that gets the client certificate and no Authorization header', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'NagCertificate');
+    const gateway = new OAuthGateway(stack, 'Gateway');
+    const server = new McpResourceServer(stack, 'McpServer', {
+      gateway,
+      backend: { url: BACKEND_URL },
+      clientCertificate: true,
+      forwardAuthorization: false,
+    });
+    acknowledgeApiFindings(server.routes);
     acknowledgeNagFindings(gateway);
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
