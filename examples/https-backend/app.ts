@@ -2,7 +2,8 @@
  * An MCP server the team already runs over HTTPS (ECS, App Runner, a VM) behind the gateway:
  * `npx cdk deploy --app 'npx tsx examples/https-backend/app.ts'`. The backend receives the
  * verified caller as x-mcp-gateway-sub, -client-id and -scope headers; it may trust them only
- * if it accepts requests from the gateway alone (a public origin can be called directly).
+ * if it accepts requests from the gateway alone (a public origin can be called directly), so the
+ * gateway presents a client certificate the backend verifies (mutual TLS).
  */
 import { fileURLToPath } from 'node:url';
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
@@ -15,6 +16,7 @@ export function httpsBackendApp(app = new App(), url = 'https://mcp.internal.exa
   const mcp = new McpResourceServer(stack, 'McpServer', {
     gateway,
     backend: { url },
+    clientCertificate: true,
     requiredScopes: ['mcp:tools'],
   });
   new CfnOutput(stack, 'McpServerUrl', { value: mcp.resourceUrl });

@@ -54,6 +54,10 @@ describe('examples/https-backend: an MCP server already running over HTTPS', () 
     }
   });
 
+  it('presents a client certificate to the backend', () => {
+    template.resourceCountIs('AWS::ApiGateway::ClientCertificate', 1);
+  });
+
   it('requires its scope at the token authorizer', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: FUNCTIONS.tokenAuthorizer.description,

@@ -10,11 +10,10 @@
  * Log groups are left out: a new one loses no data (the old one is retained) and their ids
  * follow the route table's function names.
  */
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { GatewayStack, type GatewayStackProps } from '../../lib/gateway-stack.js';
+import { newApp } from './support/app.js';
 
 const STATEFUL_TYPES = [
   'AWS::DynamoDB::GlobalTable',
@@ -56,14 +55,8 @@ const COGNITO_SIGN_IN: Record<string, Pinned> = {
   GatewayUsersGatewayClient403B302B: { type: 'AWS::Cognito::UserPoolClient' },
 };
 
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
-
 function statefulResources(props: GatewayStackProps): Record<string, Pinned> {
-  const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const app = newApp();
   const resources = Template.fromStack(new GatewayStack(app, 'McpOAuthGateway', props)).toJSON().Resources as Record<
     string,
     { Type: string; DeletionPolicy?: string }
