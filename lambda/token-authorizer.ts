@@ -24,7 +24,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { createRemoteJWKSet } from 'jose';
 import { CHALLENGE_CONTEXT_KEYS, TOKEN_CONTEXT_KEYS } from './contract/context-keys.js';
 import { ENV } from './contract/environment.js';
-import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
+import { METRIC_DIMENSIONS, METRICS, TOKEN_CHECK_FAILED } from './contract/metrics.js';
 import {
   type AccessTokenVerifier,
   createAccessTokenVerifier,
@@ -90,8 +90,8 @@ function unauthorized(outcome: TokenProblem, cause?: unknown): never {
 }
 
 /** The token was not checked: fail closed with AUTHORIZER_FAILURE (503), never with a 401 that calls it invalid. */
-function unavailable(outcome: 'jwks_unavailable' | 'error', cause: unknown): never {
-  countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, `deny_${outcome}`);
+function unavailable(outcome: keyof typeof TOKEN_CHECK_FAILED, cause: unknown): never {
+  countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, TOKEN_CHECK_FAILED[outcome]);
   logger.error('resource request could not be checked', { outcome, error: cause as Error });
   throw new Error('The access token could not be checked', { cause });
 }
@@ -168,7 +168,7 @@ async function authorize(
     token = await verifier.verify(credentials.token);
   } catch (error) {
     if (error instanceof InvalidAccessTokenError) unauthorized(error.reason, error.cause);
-    unavailable(error instanceof JwksUnavailableError ? 'jwks_unavailable' : 'error', error);
+    unavailable(error instanceof JwksUnavailableError ? 'jwksUnavailable' : 'error', error);
   }
   const missing = missingScopes(token.scope, requiredScopes);
   if (missing.length > 0) return insufficientScope(resourceMetadata, methodArn, requiredScopes, missing);

@@ -189,7 +189,7 @@ export class McpResourceServer extends Construct {
       const authorizer = this.routes.functions.tokenAuthorizer;
       gateway.monitoring.monitor({
         apis: [this.routes.restApi],
-        authorizers: authorizer ? [authorizer] : [],
+        tokenAuthorizers: authorizer ? [authorizer] : [],
         functions,
       });
     }

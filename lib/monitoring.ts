@@ -13,7 +13,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { GRANT_TYPES } from '../lambda/contract/capabilities.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/contract/environment.js';
-import { METRIC_DIMENSIONS, METRICS } from '../lambda/contract/metrics.js';
+import { METRIC_DIMENSIONS, METRICS, TOKEN_CHECK_FAILED } from '../lambda/contract/metrics.js';
 import * as validate from './validation.js';
 
 export interface MonitoringProps {
@@ -27,7 +27,14 @@ export interface MonitoringProps {
 
 export interface MonitoredResources {
   readonly apis: readonly apigw.RestApi[];
+  /** Authorizers that answer only Allow or Deny: any function error is a failure. */
   readonly authorizers: readonly lambda.IFunction[];
+  /**
+   * Token authorizers of protected resources. They throw `Unauthorized` for every bad token (the
+   * 401), so their Errors metric counts routine refusals; the alarm watches the tokens they
+   * could not check instead (TOKEN_CHECK_FAILED), once for all of them.
+   */
+  readonly tokenAuthorizers?: readonly lambda.IFunction[];
   readonly functions: readonly lambda.IFunction[];
   readonly tables: readonly dynamodb.ITableV2[];
 }
@@ -59,6 +66,7 @@ export class GatewayMonitoring extends Construct {
   private readonly props: MonitoringProps;
   /** Alarms of each kind so far: ids stay `ServerErrorRate0`, `ServerErrorRate1`, ... across calls. */
   private readonly counts: Record<string, number> = {};
+  private watchingTokenChecks = false;
 
   constructor(scope: Construct, id: string, resources: MonitoredResources, props: MonitoringProps = {}) {
     super(scope, id);
@@ -132,6 +140,24 @@ export class GatewayMonitoring extends Construct {
         fn.metricErrors({ period: PERIOD }),
         1,
         'A Lambda authorizer failed (requests fail closed)',
+      );
+    }
+    if ((resources.tokenAuthorizers ?? []).length > 0 && !this.watchingTokenChecks) {
+      this.watchingTokenChecks = true;
+      this.alarm(
+        'TokenCheckFailures',
+        new cloudwatch.MathExpression({
+          expression: 'FILL(jwks, 0) + FILL(failed, 0)',
+          usingMetrics: {
+            jwks: serviceMetric(METRICS.tokenDecisions, {
+              [METRIC_DIMENSIONS.decision]: TOKEN_CHECK_FAILED.jwksUnavailable,
+            }),
+            failed: serviceMetric(METRICS.tokenDecisions, { [METRIC_DIMENSIONS.decision]: TOKEN_CHECK_FAILED.error }),
+          },
+          period: PERIOD,
+        }),
+        1,
+        'A token authorizer could not check access tokens (keys unreachable or an internal error; requests fail closed with 503)',
       );
     }
     for (const fn of resources.functions ?? []) {

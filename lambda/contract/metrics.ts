@@ -20,6 +20,16 @@ export const METRICS = {
   mcpRequests: 'McpRequests',
 } as const;
 
+/**
+ * TokenDecisions values for a token the authorizer could not check (keys unreachable, an
+ * internal error): the requests fail closed with 503, and these, not the function's Errors
+ * metric (a thrown Unauthorized, the 401, counts there too), are what the alarm watches.
+ */
+export const TOKEN_CHECK_FAILED = {
+  jwksUnavailable: 'deny_jwks_unavailable',
+  error: 'deny_error',
+} as const;
+
 /** The dimensions those metrics are counted by (besides `service`). */
 export const METRIC_DIMENSIONS = {
   /** The OAuth error code of a refusal (every *Refused metric). */

@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { METRIC_DIMENSIONS, METRICS, TOKEN_CHECK_FAILED } from '../../lambda/contract/metrics.js';
 import { appConfig } from '../../lib/app-config.js';
 import { cognitoPrefixName } from '../../lib/cognito-sign-in.js';
 import { GATEWAY_RESPONSE_HEADERS, GATEWAY_RESPONSES } from '../../lib/gateway-responses.js';
@@ -949,16 +950,33 @@ describe('the MCP server API protection', () => {
     });
   });
 
-  it('is monitored with the gateway: its 5xx share and its token authorizer errors', () => {
+  it('is monitored with the gateway: its 5xx share and the tokens its authorizer could not check', () => {
     const { template } = synthStack({ gateway: { monitoring: {} } });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: '5xx share of TestGateway-resource requests',
     });
+    // Its Errors metric counts every thrown Unauthorized (each 401): an alarm on it would fire on
+    // any expired token. The alarm watches the decisions that mean "not checked" instead.
     const tokenAuthorizer = functionId(template, 'tokenAuthorizer');
+    const onErrors = Object.values(template.findResources('AWS::CloudWatch::Alarm') as Resources).filter(
+      (alarm) =>
+        alarm.Properties.MetricName === 'Errors' &&
+        JSON.stringify(alarm.Properties.Dimensions ?? []).includes(tokenAuthorizer),
+    );
+    expect(onErrors).toEqual([]);
+    const watched = (decision: string) =>
+      Match.objectLike({
+        MetricStat: Match.objectLike({
+          Metric: Match.objectLike({
+            MetricName: METRICS.tokenDecisions,
+            Dimensions: Match.arrayWith([{ Name: METRIC_DIMENSIONS.decision, Value: decision }]),
+          }),
+        }),
+      });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: 'A Lambda authorizer failed (requests fail closed)',
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: tokenAuthorizer } }],
+      AlarmDescription: Match.stringLikeRegexp('^A token authorizer could not check access tokens'),
+      Threshold: 1,
+      Metrics: Match.arrayWith([watched(TOKEN_CHECK_FAILED.jwksUnavailable), watched(TOKEN_CHECK_FAILED.error)]),
     });
   });
 });
