@@ -3,7 +3,6 @@
  * responses, CORS preflights, and for every route the function, authorizer and integration.
  * The authorization server's API and the MCP server's API are both built by this.
  */
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +11,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CORS } from '../lambda/contract/cors.js';
-import { BUNDLING } from './bundling.js';
+import { BUNDLING, functionSource } from './bundling.js';
 import { functionEnvironment, type GatewaySettings } from './function-environment.js';
 import { gatewayResponseHeaders, gatewayResponsesFor } from './gateway-responses.js';
 import {
@@ -25,9 +24,6 @@ import {
   type FunctionSpec,
   routesOf,
 } from './routes.js';
-
-const LAMBDA_DIR = fileURLToPath(new URL('../lambda/', import.meta.url));
-const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export interface ThrottleSettings {
   /** Steady-state requests per second. */
@@ -179,9 +175,7 @@ export class RouteTableApi extends Construct {
     });
     logGroup.grantWrite(role);
     const fn = new NodejsFunction(this, `${name}Function`, {
-      entry: `${LAMBDA_DIR}${spec.entry}`,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      ...functionSource(spec.entry),
       description: spec.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
