@@ -1,0 +1,188 @@
+/**
+ * The package as someone else's CDK app gets it: `npm pack` (which builds dist/ first), the
+ * tarball installed into a scratch app in a temporary directory, that app's own `app.ts`
+ * type-checked against the shipped declarations and compiled, then synthesized by plain node
+ * with real bundling, so every function is bundled by esbuild from the installed package and
+ * nothing reads this repository. The runtime entry points are imported the same way.
+ *
+ * The install prefers npm's cache (`npm ci` filled it) but may reach the registry; it is the
+ * slow part (tens of seconds), hence the generous timeouts.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../lib/routes.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MINUTE = 60_000;
+const versionOf = (name: string): string =>
+  (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The environment of a child npm or node: none of the `npm test` run's own npm_* settings. */
+const childEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) || /^npm_config_(cache|userconfig)$/i.test(name)),
+);
+
+const exec = async (command: string, args: string[], cwd: string, timeout: number) => {
+  try {
+    return await run(command, args, { cwd, env: childEnv, timeout, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stderr ?? ''}\n${stdout ?? ''}`.slice(0, 8000));
+  }
+};
+
+const USER_APP = `
+import { App, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { McpResourceServer, type McpResourceServerProps, OAuthGateway } from 'mcp-oauth-gateway';
+
+const app = new App({ outdir: 'cdk.out' });
+const stack = new Stack(app, 'UserStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+const gateway = new OAuthGateway(stack, 'Gateway');
+const myServer = new lambda.Function(stack, 'MyMcpServer', {
+  runtime: lambda.Runtime.NODEJS_24_X,
+  handler: 'index.handler',
+  code: lambda.Code.fromInline('export const handler = async () => ({ statusCode: 200, body: "{}" });'),
+});
+const props: McpResourceServerProps = { gateway, backend: { function: myServer } };
+new McpResourceServer(stack, 'McpServer', props);
+app.synth();
+`;
+
+const USER_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    strict: true,
+    skipLibCheck: true,
+    types: [],
+  },
+  files: ['app.ts'],
+};
+
+const RUNTIME_IMPORTS = `
+import { InsufficientScopeError, requireScopes } from 'mcp-oauth-gateway/require-scopes';
+import { createAccessTokenVerifier } from 'mcp-oauth-gateway/verifier';
+const resourceMetadata = 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp';
+requireScopes('files:read files:write', ['files:write'], { resourceMetadata });
+try {
+  requireScopes(['files:read'], ['files:read', 'files:write'], { resourceMetadata });
+  console.log(JSON.stringify({ thrown: false }));
+} catch (error) {
+  console.log(JSON.stringify({
+    thrown: error instanceof InsufficientScopeError,
+    statusCode: error.statusCode,
+    missing: error.missing,
+    wwwAuthenticate: error.wwwAuthenticate,
+    verifier: typeof createAccessTokenVerifier,
+  }));
+}
+`;
+
+describe('the packed package in a user’s own CDK app', () => {
+  const work = mkdtempSync(join(tmpdir(), 'mcp-oauth-gateway-pack-'));
+  const packDir = join(work, 'pack');
+  const appDir = join(work, 'app');
+  let packed: { filename: string; size: number; files: { path: string }[] };
+  let template: Template;
+  let assetsDir: string;
+
+  beforeAll(async () => {
+    for (const dir of [packDir, appDir]) mkdirSync(dir);
+    // prepack builds dist/ (tsc -p tsconfig.build.json), postpack removes it again.
+    const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', packDir], ROOT, 3 * MINUTE);
+    [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as (typeof packed)[];
+    writeFileSync(
+      join(appDir, 'package.json'),
+      JSON.stringify({
+        name: 'user-cdk-app',
+        private: true,
+        type: 'module',
+        dependencies: {
+          'mcp-oauth-gateway': `file:${join(packDir, packed.filename)}`,
+          // The versions this repository is tested with, so the install is served from the cache.
+          'aws-cdk-lib': versionOf('aws-cdk-lib'),
+          constructs: versionOf('constructs'),
+        },
+      }),
+    );
+    await exec('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], appDir, 5 * MINUTE);
+    writeFileSync(join(appDir, 'app.ts'), USER_APP);
+    writeFileSync(join(appDir, 'tsconfig.json'), JSON.stringify(USER_TSCONFIG));
+    // The user's TypeScript against the shipped declarations, compiled to the app.js node runs.
+    await exec(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.'], appDir, 2 * MINUTE);
+    await exec(process.execPath, ['app.js'], appDir, 3 * MINUTE);
+    assetsDir = join(appDir, 'cdk.out');
+    template = Template.fromJSON(JSON.parse(readFileSync(join(assetsDir, 'UserStack.template.json'), 'utf8')));
+  }, 12 * MINUTE);
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('ships compiled JavaScript with declarations, and no sources or tests', () => {
+    const paths = packed.files.map((file) => file.path);
+    expect(paths).toContain('dist/lib/index.js');
+    expect(paths).toContain('dist/lib/index.d.ts');
+    expect(paths).toContain('dist/lambda/token.js');
+    expect(paths.filter((path) => /\.ts$/.test(path) && !path.endsWith('.d.ts'))).toEqual([]);
+    expect(paths.filter((path) => /^(test|bin|bench|examples|lib\/local|dist\/lib\/local)\//.test(path))).toEqual([]);
+    expect(existsSync(join(ROOT, 'dist'))).toBe(false);
+  });
+
+  it('bundles every gateway and resource function from the installed package', () => {
+    const bundled = Object.entries(FUNCTIONS).filter(([name]) => name !== 'mcpServer');
+    for (const [, spec] of bundled) {
+      const functions = Object.values(
+        template.findResources('AWS::Lambda::Function', { Properties: { Description: spec.description } }),
+      );
+      expect(functions, spec.description).toHaveLength(1);
+      const key = (functions[0].Properties as { Code: { S3Key: string } }).Code.S3Key;
+      expect(key).toMatch(/^[0-9a-f]{64}\.zip$/);
+      const asset = join(assetsDir, `asset.${key.replace(/\.zip$/, '')}`);
+      const code = join(asset, 'index.mjs');
+      expect(statSync(code).size, spec.entry).toBeGreaterThan(10_000);
+      const map = join(asset, 'index.mjs.map');
+      if (existsSync(map)) {
+        const { sources } = JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] };
+        const entry = spec.entry.replace(/\.ts$/, '.js');
+        expect(sources.some((source) => source.endsWith(`node_modules/mcp-oauth-gateway/dist/lambda/${entry}`))).toBe(
+          true,
+        );
+      }
+      expect(readFileSync(code, 'utf8')).not.toContain(ROOT);
+    }
+    // The sample server is the sample stack's only: this app named its own backend.
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Description: FUNCTIONS.mcpServer.description }, 0);
+  });
+
+  it('sends every MCP method of the resource API to the given backend, behind the token authorizer', () => {
+    const [ownId] = Object.keys(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Handler: 'index.handler', Description: Match.absent() },
+      }),
+    );
+    expect(ownId).toMatch(/^MyMcpServer/);
+    const methods = Object.values(
+      template.findResources('AWS::ApiGateway::Method', { Properties: { AuthorizationType: 'CUSTOM' } }),
+    )
+      .map((method) => method.Properties as { HttpMethod: string; Integration: { Type: string; Uri: unknown } })
+      .filter((method) => JSON.stringify(method.Integration.Uri).includes(ownId));
+    expect(methods.map((method) => method.HttpMethod).sort()).toEqual(['DELETE', 'GET', 'POST']);
+    expect(methods.every((method) => method.Integration.Type === 'AWS_PROXY')).toBe(true);
+  });
+
+  it('serves requireScopes and the verifier to plain node', async () => {
+    const { stdout } = await exec(process.execPath, ['--input-type=module', '--eval', RUNTIME_IMPORTS], appDir, MINUTE);
+    const result = JSON.parse(stdout) as Record<string, unknown>;
+    expect(result).toMatchObject({ thrown: true, statusCode: 403, missing: ['files:write'], verifier: 'function' });
+    expect(result.wwwAuthenticate).toContain('error="insufficient_scope"');
+    expect(result.wwwAuthenticate).toContain('scope="files:read files:write"');
+  });
+});
