@@ -1,9 +1,10 @@
 /**
  * The package as someone else's CDK app gets it: `npm pack` (which builds dist/ first), the
- * tarball installed into a scratch app in a temporary directory, that app's own `app.ts`
- * type-checked against the shipped declarations and compiled, then synthesized by plain node
- * with real bundling, so every function is bundled by esbuild from the installed package and
- * nothing reads this repository. The runtime entry points are imported the same way.
+ * tarball installed into a scratch app in a temporary directory, that app's own `app.ts` and
+ * `backend.ts` type-checked strictly against the shipped declarations (no skipLibCheck) and
+ * compiled, then run by plain node: the CDK app synthesizes with real bundling, so every function
+ * is bundled by esbuild from the installed package and nothing reads this repository; the
+ * backend calls requireScopes, the verifier and the library through their subpath exports.
  *
  * The install prefers npm's cache (`npm ci` filled it) but may reach the registry; it is the
  * slow part (tens of seconds), hence the generous timeouts.
@@ -56,36 +57,52 @@ new McpResourceServer(stack, 'McpServer', props);
 app.synth();
 `;
 
+/** A backend's own checks, with the runtime entry points; run by plain node once compiled. */
+const USER_BACKEND = `
+import { DynamoDbClientStore } from 'mcp-oauth-gateway/library';
+import { InsufficientScopeError, requireScopes } from 'mcp-oauth-gateway/require-scopes';
+import { createAccessTokenVerifier, InvalidAccessTokenError } from 'mcp-oauth-gateway/verifier';
+
+const resourceMetadata = 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp';
+requireScopes('files:read files:write', ['files:write'], { resourceMetadata });
+let refusal: InsufficientScopeError | undefined;
+try {
+  requireScopes(['files:read'], ['files:read', 'files:write'], { resourceMetadata });
+} catch (error) {
+  if (!(error instanceof InsufficientScopeError)) throw error;
+  refusal = error;
+}
+const verifier = createAccessTokenVerifier({
+  issuer: 'https://auth.example.com',
+  audience: 'https://mcp.example.com/mcp',
+  jwks: async () => {
+    throw new Error('a malformed token is refused before any key is fetched');
+  },
+});
+const reason = await verifier.verify('not-a-jwt').then(
+  () => 'accepted',
+  (error: unknown) => (error instanceof InvalidAccessTokenError ? error.reason : String(error)),
+);
+console.log(JSON.stringify({
+  statusCode: refusal?.statusCode,
+  missing: refusal?.missing,
+  wwwAuthenticate: refusal?.wwwAuthenticate,
+  reason,
+  store: typeof DynamoDbClientStore,
+}));
+`;
+
+/** A strict user project: the shipped declarations must type-check without skipLibCheck. */
 const USER_TSCONFIG = {
   compilerOptions: {
     target: 'ES2022',
     module: 'NodeNext',
     moduleResolution: 'NodeNext',
     strict: true,
-    skipLibCheck: true,
-    types: [],
+    types: ['node'],
   },
-  files: ['app.ts'],
+  files: ['app.ts', 'backend.ts'],
 };
-
-const RUNTIME_IMPORTS = `
-import { InsufficientScopeError, requireScopes } from 'mcp-oauth-gateway/require-scopes';
-import { createAccessTokenVerifier } from 'mcp-oauth-gateway/verifier';
-const resourceMetadata = 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp';
-requireScopes('files:read files:write', ['files:write'], { resourceMetadata });
-try {
-  requireScopes(['files:read'], ['files:read', 'files:write'], { resourceMetadata });
-  console.log(JSON.stringify({ thrown: false }));
-} catch (error) {
-  console.log(JSON.stringify({
-    thrown: error instanceof InsufficientScopeError,
-    statusCode: error.statusCode,
-    missing: error.missing,
-    wwwAuthenticate: error.wwwAuthenticate,
-    verifier: typeof createAccessTokenVerifier,
-  }));
-}
-`;
 
 describe('the packed package in a user’s own CDK app', () => {
   const work = mkdtempSync(join(tmpdir(), 'mcp-oauth-gateway-pack-'));
@@ -111,13 +128,15 @@ describe('the packed package in a user’s own CDK app', () => {
           // The versions this repository is tested with, so the install is served from the cache.
           'aws-cdk-lib': versionOf('aws-cdk-lib'),
           constructs: versionOf('constructs'),
+          '@types/node': versionOf('@types/node'),
         },
       }),
     );
     await exec('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], appDir, 5 * MINUTE);
     writeFileSync(join(appDir, 'app.ts'), USER_APP);
+    writeFileSync(join(appDir, 'backend.ts'), USER_BACKEND);
     writeFileSync(join(appDir, 'tsconfig.json'), JSON.stringify(USER_TSCONFIG));
-    // The user's TypeScript against the shipped declarations, compiled to the app.js node runs.
+    // The user's TypeScript against the shipped declarations, compiled to the JavaScript node runs.
     await exec(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.'], appDir, 2 * MINUTE);
     await exec(process.execPath, ['app.js'], appDir, 3 * MINUTE);
     assetsDir = join(appDir, 'cdk.out');
@@ -178,10 +197,11 @@ describe('the packed package in a user’s own CDK app', () => {
     expect(methods.every((method) => method.Integration.Type === 'AWS_PROXY')).toBe(true);
   });
 
-  it('serves requireScopes and the verifier to plain node', async () => {
-    const { stdout } = await exec(process.execPath, ['--input-type=module', '--eval', RUNTIME_IMPORTS], appDir, MINUTE);
+  it('serves requireScopes, the verifier and the library to plain node', async () => {
+    const { stdout } = await exec(process.execPath, ['backend.js'], appDir, MINUTE);
     const result = JSON.parse(stdout) as Record<string, unknown>;
-    expect(result).toMatchObject({ thrown: true, statusCode: 403, missing: ['files:write'], verifier: 'function' });
+    expect(result).toMatchObject({ statusCode: 403, missing: ['files:write'], store: 'function' });
+    expect(result.reason).toBe('malformed');
     expect(result.wwwAuthenticate).toContain('error="insufficient_scope"');
     expect(result.wwwAuthenticate).toContain('scope="files:read files:write"');
   });
