@@ -1,5 +1,5 @@
 /**
- * The package as someone else's CDK app gets it: `npm pack` (which builds dist/ first), the
+ * The package as someone else's CDK app gets it: `npm pack` of the build (`npm run build`), the
  * tarball installed into a scratch app in a temporary directory, that app's own `app.ts` and
  * `backend.ts` type-checked strictly against the shipped declarations (no skipLibCheck) and
  * compiled, then run by plain node: the CDK app synthesizes with real bundling, so every function
@@ -10,7 +10,16 @@
  * slow part (tens of seconds), hence the generous timeouts.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +115,7 @@ const USER_TSCONFIG = {
 
 describe('the packed package in a user’s own CDK app', () => {
   const work = mkdtempSync(join(tmpdir(), 'mcp-oauth-gateway-pack-'));
+  const stageDir = join(work, 'stage');
   const packDir = join(work, 'pack');
   const appDir = join(work, 'app');
   let packed: { filename: string; size: number; files: { path: string }[] };
@@ -113,9 +123,19 @@ describe('the packed package in a user’s own CDK app', () => {
   let assetsDir: string;
 
   beforeAll(async () => {
-    for (const dir of [packDir, appDir]) mkdirSync(dir);
-    // prepack builds dist/ (tsc -p tsconfig.build.json), postpack removes it again.
-    const { stdout } = await exec('npm', ['pack', '--json', '--pack-destination', packDir], ROOT, 3 * MINUTE);
+    for (const dir of [stageDir, packDir, appDir]) mkdirSync(dir);
+    // What `npm pack` does here (prepack: npm run build), staged outside the working tree so that
+    // no dist/ appears in it while other checks run: the same build, the same package.json.
+    for (const file of ['package.json', 'README.md']) copyFileSync(join(ROOT, file), join(stageDir, file));
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    await exec(
+      process.execPath,
+      [tsc, '-p', 'tsconfig.build.json', '--outDir', join(stageDir, 'dist')],
+      ROOT,
+      3 * MINUTE,
+    );
+    const pack = ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir];
+    const { stdout } = await exec('npm', pack, stageDir, MINUTE);
     [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as (typeof packed)[];
     writeFileSync(
       join(appDir, 'package.json'),
@@ -152,7 +172,12 @@ describe('the packed package in a user’s own CDK app', () => {
     expect(paths).toContain('dist/lambda/token.js');
     expect(paths.filter((path) => /\.ts$/.test(path) && !path.endsWith('.d.ts'))).toEqual([]);
     expect(paths.filter((path) => /^(test|bin|bench|examples|lib\/local|dist\/lib\/local)\//.test(path))).toEqual([]);
-    expect(existsSync(join(ROOT, 'dist'))).toBe(false);
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string>
+    >;
+    expect(scripts.prepack).toBe('npm run build');
+    expect(scripts.build).toContain('tsc -p tsconfig.build.json');
   });
 
   it('bundles every gateway and resource function from the installed package', () => {
