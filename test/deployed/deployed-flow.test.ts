@@ -42,7 +42,8 @@ const GRANTS_NOT_EXERCISED_HERE: Record<string, string> = {
 };
 
 /**
- * The Lambda runtimes' Node.js binaries come from linux-x64 npm packages (lambda-node22/24);
+ * The Lambda runtimes' Node.js binaries come from linux-x64 npm packages (lambda-node22/24, in
+ * test/deployed/runtimes, which `npm test` installs once: its pretest);
  * elsewhere the suite cannot run the bundles as Lambda does and says so instead of passing.
  */
 const LAMBDA_LIKE_HOST = process.platform === 'linux' && process.arch === 'x64';

@@ -137,7 +137,8 @@ export class Deployment {
     for (const spec of this.app.functions) {
       const runtime = options.runtime ?? spec.runtime;
       const nodeBinary = nodeBinaryFor(runtime);
-      if (!nodeBinary) throw new Error(`no Node.js binary for ${runtime} (npm ci installs lambda-node22/24)`);
+      if (!nodeBinary)
+        throw new Error(`no Node.js binary for ${runtime} (npm test installs them: test/deployed/runtimes)`);
       const environment: Record<string, string> = {
         ...(JSON.parse(rewrite(JSON.stringify(this.resolver.strings(spec.environment)))) as Record<string, string>),
       };

@@ -19,7 +19,7 @@ const RIC = join(PROJECT_ROOT, 'node_modules/aws-lambda-ric/index.mjs');
 /** The Node.js binary of a Lambda runtime identifier, from the lambda-node22/24 packages. */
 export function nodeBinaryFor(runtime: string): string | undefined {
   const major = /^nodejs(\d+)\.x$/.exec(runtime)?.[1];
-  const binary = major && join(PROJECT_ROOT, `node_modules/lambda-node${major}/bin/node`);
+  const binary = major && join(PROJECT_ROOT, `test/deployed/runtimes/node_modules/lambda-node${major}/bin/node`);
   return binary && existsSync(binary) ? binary : undefined;
 }
 
