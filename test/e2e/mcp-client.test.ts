@@ -9,63 +9,14 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, tempDataDir } from '../support/local-server.js';
 import { useLocalServer } from '../support/local-server-fixture.js';
 import { runBrowser } from '../support/oauth-flow.js';
-
-/** An MCP client application's side of OAuth, kept in memory; the browser part is driven by runBrowser. */
-class TestClientProvider implements OAuthClientProvider {
-  authorizationUrl: URL | undefined;
-  private information: OAuthClientInformationMixed | undefined;
-  private saved: OAuthTokens | undefined;
-  private verifier = '';
-
-  constructor(
-    readonly redirectUrl: string,
-    readonly clientMetadataUrl?: string,
-  ) {}
-
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'SDK Test Client',
-      redirect_uris: [this.redirectUrl],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  clientInformation() {
-    return this.information;
-  }
-  saveClientInformation(information: OAuthClientInformationMixed) {
-    this.information = information;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
+import { InMemoryClientProvider } from '../support/sdk-oauth-client.js';
 
 let documents: Server;
 let documentUrl: string;
@@ -109,7 +60,7 @@ afterAll(async () => {
 
 const gateway = useLocalServer(() => ({ CIMD_ALLOW_LOOPBACK_HTTP: 'true', NODE_EXTRA_CA_CERTS: certFile }));
 
-async function connectThroughOAuth(provider: TestClientProvider): Promise<Client> {
+async function connectThroughOAuth(provider: InMemoryClientProvider): Promise<Client> {
   const mcpUrl = new URL(`${gateway.url}/mcp`);
   const client = new Client({ name: 'sdk-e2e', version: '1.0.0' });
   // First contact: 401 with the resource metadata URL, then discovery, registration, and a
@@ -132,7 +83,7 @@ async function connectThroughOAuth(provider: TestClientProvider): Promise<Client
 
 describe('an MCP SDK client given only the /mcp URL', () => {
   it('registers dynamically, authorizes, and calls the tool', async () => {
-    const provider = new TestClientProvider(REDIRECT_URL);
+    const provider = new InMemoryClientProvider(REDIRECT_URL);
     const client = await connectThroughOAuth(provider);
     const clientId = provider.clientInformation()?.client_id;
     expect(clientId).toEqual(expect.any(String));
@@ -147,7 +98,7 @@ describe('an MCP SDK client given only the /mcp URL', () => {
   });
 
   it('uses a Client ID Metadata Document when the server supports them', async () => {
-    const provider = new TestClientProvider(REDIRECT_URL, documentUrl);
+    const provider = new InMemoryClientProvider(REDIRECT_URL, { clientMetadataUrl: documentUrl });
     const client = await connectThroughOAuth(provider);
     expect(provider.clientInformation()?.client_id).toBe(documentUrl);
     const result = await client.callTool({ name: 'whoami', arguments: {} });

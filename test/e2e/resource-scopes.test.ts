@@ -9,59 +9,15 @@
  * step-up refreshes instead of asking again, and a refresh can only keep or narrow the scope
  * (RFC 6749 section 6), so it would end with "Server returned 403 after trying upscoping".
  */
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from '@modelcontextprotocol/sdk/shared/auth.js';
 import { describe, expect, it } from 'vitest';
 import { useLocalServer } from '../support/local-server-fixture.js';
 import { runBrowser } from '../support/oauth-flow.js';
+import { InMemoryClientProvider } from '../support/sdk-oauth-client.js';
 
 const REDIRECT_URL = 'http://127.0.0.1:59998/callback';
 const REQUIRED = 'mcp:tools mcp:read';
-
-class StepUpProvider implements OAuthClientProvider {
-  authorizationUrl: URL | undefined;
-  private information: OAuthClientInformationMixed | undefined;
-  private saved: OAuthTokens | undefined;
-  private verifier = '';
-  readonly redirectUrl = REDIRECT_URL;
-
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: 'SDK Step-up Client',
-      redirect_uris: [REDIRECT_URL],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    };
-  }
-  clientInformation() {
-    return this.information;
-  }
-  saveClientInformation(information: OAuthClientInformationMixed) {
-    this.information = information;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
 
 const gateway = useLocalServer({ RESOURCE_SCOPES: 'mcp:tools,mcp:read' });
 const mcpUrl = () => new URL(`${gateway.url}/mcp`);
@@ -105,7 +61,10 @@ describe('RESOURCE_SCOPES: scopes the local /mcp requires', () => {
   });
 
   it('answers a token without them with 403 insufficient_scope, and the SDK steps up', async () => {
-    const provider = new StepUpProvider();
+    const provider = new InMemoryClientProvider(REDIRECT_URL, {
+      clientName: 'SDK Step-up Client',
+      grantTypes: ['authorization_code'],
+    });
     const client = new Client({ name: 'sdk-step-up', version: '1.0.0' });
     await expect(
       client.connect(new StreamableHTTPClientTransport(mcpUrl(), { authProvider: provider })),

@@ -13,20 +13,35 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { runBrowser } from './oauth-flow.js';
 
-/** An MCP client application's side of OAuth, kept in memory. */
+export interface ClientProviderOptions {
+  /** Present a Client ID Metadata Document at this URL instead of registering. */
+  clientMetadataUrl?: string;
+  /** Default: authorization_code and refresh_token. */
+  grantTypes?: string[];
+  /** Default: 'SDK Test Client'. */
+  clientName?: string;
+}
+
+/** An MCP client application's side of OAuth, kept in memory; the browser part is driven by runBrowser. */
 export class InMemoryClientProvider implements OAuthClientProvider {
   authorizationUrl: URL | undefined;
+  readonly clientMetadataUrl: string | undefined;
   private information: OAuthClientInformationMixed | undefined;
   private saved: OAuthTokens | undefined;
   private verifier = '';
 
-  constructor(readonly redirectUrl: string) {}
+  constructor(
+    readonly redirectUrl: string,
+    private readonly options: ClientProviderOptions = {},
+  ) {
+    this.clientMetadataUrl = options.clientMetadataUrl;
+  }
 
   get clientMetadata(): OAuthClientMetadata {
     return {
-      client_name: 'SDK Backend Test Client',
+      client_name: this.options.clientName ?? 'SDK Test Client',
       redirect_uris: [this.redirectUrl],
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: this.options.grantTypes ?? ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
     };
