@@ -58,9 +58,18 @@ export type BrowserState = { set: BrowserSlot; value: string; maxAgeSeconds: num
 const CONSENT_PURPOSE = 'mcpgw_consent';
 
 export type FlowOutcome =
-  | { kind: 'redirect'; status: 302 | 303; location: string; browser: BrowserState[] }
+  | {
+      kind: 'redirect';
+      status: 302 | 303;
+      location: string;
+      browser: BrowserState[];
+      /** What failed on this server's side, for the log only (the client was sent temporarily_unavailable). */
+      failure?: unknown;
+    }
   | { kind: 'consent'; view: ConsentView; browser: BrowserState[] }
   | { kind: 'error-page'; status: number; title: string; message: string };
+
+type RedirectOutcome = Extract<FlowOutcome, { kind: 'redirect' }>;
 
 /** What the redirect-URI authorizer established about the client and its redirect URI. */
 export interface AdmittedClient {
@@ -81,7 +90,7 @@ function toClient(
   redirectUri: string,
   params: Record<string, string | undefined>,
   status: 302 | 303 = 302,
-): FlowOutcome {
+): RedirectOutcome {
   return {
     kind: 'redirect',
     status,
@@ -261,10 +270,26 @@ export async function completeCallback(
       codeVerifier: pending.upstream_code_verifier,
     }));
   } catch (error) {
-    if (!(error instanceof UpstreamLoginError)) throw error;
+    if (!(error instanceof UpstreamLoginError)) return unavailableToClient(deps, pending, error);
     const denied = new OAuthError('access_denied', 'Sign-in at the identity provider did not complete.');
     return errorToClient(deps, pending.redirect_uri, denied, pending.state);
   }
-  const code = await mintAuthorizationCode(deps, pending, subject);
+  let code: string;
+  try {
+    code = await mintAuthorizationCode(deps, pending, subject);
+  } catch (error) {
+    return unavailableToClient(deps, pending, error);
+  }
   return toClient(deps, pending.redirect_uri, { code, state: pending.state });
+}
+
+/**
+ * The pending request is spent and its redirect URI trusted, but the provider could not be
+ * reached or the code not stored: tell the client (RFC 6749 4.1.2.1 temporarily_unavailable,
+ * with its state and iss) so it can start again, instead of leaving the person on an error page
+ * and the client waiting.
+ */
+function unavailableToClient(deps: FlowDeps, pending: PendingAuthorization, failure: unknown): FlowOutcome {
+  const error = new OAuthError('temporarily_unavailable', 'Sign-in could not be completed. Try again.');
+  return { ...errorToClient(deps, pending.redirect_uri, error, pending.state), failure };
 }

@@ -3,6 +3,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ConsentView, FlowOutcome } from '../domain/authorization-flow.js';
 import { browserCookies, type CookieSettings } from './cookies.js';
 import { escapeHtml, PAGE_HEADERS, page } from './html.js';
+import { logger } from './powertools.js';
 import { NO_STORE_HEADERS } from './responses.js';
 
 function consentPage(view: ConsentView): string {
@@ -33,6 +34,11 @@ ${scope}<p>After you sign in you will be sent back to <strong>${escapeHtml(view.
 export function renderFlowOutcome(outcome: FlowOutcome, cookies: CookieSettings): APIGatewayProxyResult {
   switch (outcome.kind) {
     case 'redirect':
+      if (outcome.failure !== undefined) {
+        logger.error('sign-in could not be completed; the client was sent temporarily_unavailable', {
+          error: outcome.failure as Error,
+        });
+      }
       return {
         statusCode: outcome.status,
         headers: { Location: outcome.location, ...NO_STORE_HEADERS, 'Referrer-Policy': 'no-referrer' },

@@ -823,13 +823,38 @@ describe('completeCallback: a failed upstream sign-in goes to the client as acce
     },
   );
 
-  it('anything but an UpstreamLoginError is thrown (a 5xx page by the HTTP layer), never a redirect', async () => {
+  it.each([
+    ['the provider cannot be reached', () => new TypeError('fetch failed')],
+    ['the provider answers 503', () => new OAuthError('temporarily_unavailable', 'The provider is unreachable.')],
+  ] as Array<[string, () => Error]>)(
+    'redirects temporarily_unavailable with state and iss, carrying the failure for the log: %s',
+    async (_reason, fault) => {
+      const state = await atUpstream();
+      const failure = fault();
+      upstream.fault = failure;
+      const outcome = await callback(upstream.signedIn(state), state);
+      const redirect = asRedirect(outcome);
+      expect(redirect.status).toBe(302);
+      expect(target(redirect.url)).toBe(CLIENT_A.redirectUri);
+      expect(redirect.params).toStrictEqual({
+        error: 'temporarily_unavailable',
+        error_description: expect.any(String),
+        state: 'client-state-1',
+        iss: ISSUER,
+      });
+      expect(outcome.kind === 'redirect' && outcome.failure).toBe(failure);
+      expect(await grants.getPending(state), 'the request is spent: the client starts again').toBeUndefined();
+      expect(grants.size, 'no code was stored').toBe(0);
+    },
+  );
+
+  it('a code that cannot be stored is temporarily_unavailable to the client, not a 5xx page', async () => {
     const state = await atUpstream();
-    upstream.fault = new TypeError('fetch failed');
-    await expect(callback(upstream.signedIn(state), state)).rejects.toBeInstanceOf(TypeError);
-    upstream.fault = new OAuthError('temporarily_unavailable', 'The provider is unreachable.');
-    const other = await atUpstream();
-    await expect(callback(upstream.signedIn(other), other)).rejects.toBeInstanceOf(OAuthError);
+    const failure = new UnavailableError('Authorization state could not be written; try again.');
+    grants.putCode = () => Promise.reject(failure);
+    const outcome = await callback(upstream.signedIn(state), state);
+    expect(asRedirect(outcome).params.error).toBe('temporarily_unavailable');
+    expect(outcome.kind === 'redirect' && outcome.failure).toBe(failure);
   });
 });
 
