@@ -13,6 +13,7 @@ new GatewayStack(app, config.stackName, {
   ...(config.customDomain ? { customDomain: config.customDomain } : {}),
   // Without a backend URL the stack's MCP server is the bundled sample.
   ...(config.mcpBackendUrl ? { mcpBackend: { url: config.mcpBackendUrl } } : {}),
+  ...(config.mcpAllowedOrigins ? { mcpAllowedOrigins: config.mcpAllowedOrigins } : {}),
   // No env: the stack is environment-agnostic, so synth needs no credentials or account lookups.
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -19,6 +19,8 @@ export interface AppConfig {
   upstream?: { issuer: string; clientId: string; clientSecretArn?: string; scope?: string };
   /** An HTTPS MCP server the stack's resource proxies to, instead of the bundled sample. */
   mcpBackendUrl?: string;
+  /** Origins the stack's MCP server accepts browser requests from; unset: any. */
+  mcpAllowedOrigins?: string[];
 }
 
 function requiredWith(name: string, other: string, value: string | undefined): string {
@@ -120,6 +122,9 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
             ),
           },
         }
+      : {}),
+    ...(list('mcpAllowedOrigins', 'GATEWAY_MCP_ALLOWED_ORIGINS').length > 0
+      ? { mcpAllowedOrigins: list('mcpAllowedOrigins', 'GATEWAY_MCP_ALLOWED_ORIGINS') }
       : {}),
     ...(get('mcpBackendUrl', 'GATEWAY_MCP_BACKEND_URL')
       ? { mcpBackendUrl: get('mcpBackendUrl', 'GATEWAY_MCP_BACKEND_URL') }

@@ -14,6 +14,8 @@ export interface GatewayStackProps extends StackProps {
   readonly sampleMcpServer?: boolean;
   /** What serves that MCP server's /mcp. Default: the bundled sample server. */
   readonly mcpBackend?: McpBackend;
+  /** Origins that MCP server accepts browser requests from (McpResourceServerProps.allowedOrigins). Default: any. */
+  readonly mcpAllowedOrigins?: string[];
   /** A custom domain by name and the ARN of its ACM certificate (same region). */
   readonly customDomain?: { domainName: string; certificateArn: string };
   /** An OpenID provider by configuration, its client secret (if any) named by ARN. */
@@ -62,6 +64,7 @@ export class GatewayStack extends Stack {
         gateway: this.gateway,
         backend: props.mcpBackend ?? { sample: true },
         ...(props.mcpBackend ? {} : { resourceName: 'Sample MCP server' }),
+        ...(props.mcpAllowedOrigins ? { allowedOrigins: props.mcpAllowedOrigins } : {}),
       });
       acknowledgeApiFindings(this.mcpServer.routes);
       // The MCP server's own execute-api endpoint, which stays on with a custom domain on the gateway.

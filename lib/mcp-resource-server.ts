@@ -17,7 +17,8 @@
  *
  * It is served on its own execute-api endpoint, also when the gateway has a custom domain: the
  * resource URL (the tokens' audience) is that endpoint's /mcp, and that endpoint stays on.
- * The gateway's web ACL and monitoring, when it has them, cover this API too.
+ * The gateway's web ACL and monitoring, when it has them, cover this API too; the web ACL also
+ * enforces the resource's Origin allow-list, when it has one.
  */
 
 import { Duration, Token } from 'aws-cdk-lib';
@@ -30,6 +31,7 @@ import { IDENTITY_HEADERS } from '../lambda/contract/backend-headers.js';
 import { TOKEN_CONTEXT_KEYS } from '../lambda/contract/context-keys.js';
 import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
 import type { OAuthGateway } from './oauth-gateway.js';
+import { allowedOrigins } from './origin-allow-list.js';
 import { RouteTableApi, type ThrottleSettings } from './route-table-api.js';
 import { routesOf } from './routes.js';
 import * as validate from './validation.js';
@@ -108,6 +110,15 @@ export interface McpResourceServerProps {
    * could ever carry it. Default: none.
    */
   readonly requiredScopes?: string[];
+  /**
+   * Refuse browser requests from any other origin (403, before the authorizer, preflights too):
+   * e.g. `['https://app.example.com']`, 1 to 10 origins. Requests without `Origin` (SDKs, CLIs,
+   * agents) always pass. A rule of the gateway's web ACL enforces it, so the gateway needs
+   * `webAcl`. Default: any origin, so that browser clients such as the MCP Inspector work; the
+   * token travels in a header, never a cookie, so another origin has nothing ambient to use
+   * (lib/origin-allow-list.ts).
+   */
+  readonly allowedOrigins?: string[];
   /** resource_name in the metadata document. */
   readonly resourceName?: string;
   /** Default: true, as for the gateway. */
@@ -136,6 +147,12 @@ export class McpResourceServer extends Construct {
     if (unknownScope !== undefined) {
       throw new Error(
         `requiredScopes: "${unknownScope}" is not one of the gateway's scopes, so no token could carry it`,
+      );
+    }
+    const origins = props.allowedOrigins ? allowedOrigins('allowedOrigins', props.allowedOrigins) : undefined;
+    if (origins && !gateway.webAcl) {
+      throw new Error(
+        'allowedOrigins is enforced by a rule of the gateway’s web ACL: give the gateway webAcl (GATEWAY_WEB_ACL=true in the sample stack)',
       );
     }
     if (props.clientCertificate) {
@@ -183,7 +200,7 @@ export class McpResourceServer extends Construct {
       grantAccess: () => undefined,
       integrations: backendIntegrations(backend, props),
     });
-    gateway.webAcl?.protect(this.routes);
+    gateway.webAcl?.protect(this.routes, origins ? { allowedOrigins: origins } : {});
     if (gateway.monitoring) {
       const functions = Object.values(this.routes.functions).filter((fn): fn is NodejsFunction => fn !== undefined);
       const authorizer = this.routes.functions.tokenAuthorizer;

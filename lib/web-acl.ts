@@ -11,9 +11,12 @@
  * `http://127.0.0.1:PORT/callback`). Those rules only count (their labels and metrics stay),
  * and the rules below block what still matters.
  */
+import { Aws, Lazy, Names } from 'aws-cdk-lib';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
+import { GATEWAY_RESPONSE_HEADERS } from './gateway-responses.js';
+import { ORIGIN_REFUSAL } from './origin-allow-list.js';
 import type { RouteTableApi } from './route-table-api.js';
 import * as validate from './validation.js';
 
@@ -105,8 +108,73 @@ function blockRule(
   return { name, action: { block: {} }, visibilityConfig: visibility(name), statement };
 }
 
+/** The custom response body of a refused Origin (ORIGIN_REFUSAL), by its key in the web ACL. */
+const ORIGIN_REFUSAL_BODY = 'OriginRefused';
+
+function headerEquals(header: string, value: string): wafv2.CfnWebACL.StatementProperty {
+  return {
+    byteMatchStatement: {
+      fieldToMatch: { singleHeader: { Name: header } },
+      positionalConstraint: 'EXACTLY',
+      searchString: value,
+      textTransformations: [{ priority: 0, type: 'LOWERCASE' }],
+    },
+  };
+}
+
+/**
+ * Blocks a request to one API (by its Host) that carries an Origin header equal to none of the
+ * listed origins, with ORIGIN_REFUSAL. A request without Origin has an empty header, which no
+ * size above zero matches: non-browser clients pass.
+ */
+function originRule(
+  name: string,
+  apiHost: string,
+  origins: readonly string[],
+): Omit<wafv2.CfnWebACL.RuleProperty, 'priority'> {
+  const listed = origins.map((origin) => headerEquals('origin', origin));
+  return {
+    name,
+    action: {
+      block: {
+        customResponse: {
+          responseCode: ORIGIN_REFUSAL.statusCode,
+          customResponseBodyKey: ORIGIN_REFUSAL_BODY,
+          responseHeaders: Object.entries(GATEWAY_RESPONSE_HEADERS)
+            .filter(([header]) => header !== 'Content-Type')
+            .map(([header, value]) => ({ name: header, value })),
+        },
+      },
+    },
+    visibilityConfig: visibility(name),
+    statement: {
+      andStatement: {
+        statements: [
+          headerEquals('host', apiHost),
+          {
+            sizeConstraintStatement: {
+              fieldToMatch: { singleHeader: { Name: 'origin' } },
+              comparisonOperator: 'GT',
+              size: 0,
+              textTransformations: NONE,
+            },
+          },
+          { notStatement: { statement: listed.length === 1 ? listed[0] : { orStatement: { statements: listed } } } },
+        ],
+      },
+    },
+  };
+}
+
+export interface ProtectOptions {
+  /** Refuse requests whose Origin is present and none of these (already checked: origin-allow-list.ts). */
+  readonly allowedOrigins?: readonly string[];
+}
+
 export class GatewayWebAcl extends Construct {
   readonly webAcl: wafv2.CfnWebACL;
+  /** One rule per API with an Origin allow-list, evaluated before every other rule. */
+  private readonly originRules: Array<Omit<wafv2.CfnWebACL.RuleProperty, 'priority'>> = [];
 
   constructor(scope: Construct, id: string, props: WebAclProps = {}) {
     super(scope, id);
@@ -168,37 +236,59 @@ export class GatewayWebAcl extends Construct {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('McpOAuthGatewayWebAcl'),
-      rules: [
-        ...rules.map((rule, index) => ({ ...rule, priority: index })),
-        ...managed.map((name, index) => {
-          const counted = Object.keys(COUNTED_MANAGED_RULES[name] ?? {});
-          return {
-            name,
-            priority: rules.length + index,
-            overrideAction: { none: {} },
-            visibilityConfig: visibility(name),
-            statement: {
-              managedRuleGroupStatement: {
-                vendorName: 'AWS',
-                name,
-                ...(counted.length > 0
-                  ? { ruleActionOverrides: counted.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
-                  : {}),
-              },
-            },
-          };
-        }),
-      ],
+      // Known once every API is protected: the Origin rules come from the resources.
+      customResponseBodies: Lazy.any({
+        produce: () =>
+          this.originRules.length > 0
+            ? { [ORIGIN_REFUSAL_BODY]: { contentType: 'APPLICATION_JSON', content: ORIGIN_REFUSAL.body } }
+            : undefined,
+      }),
+      rules: Lazy.any({
+        produce: () => [
+          ...[...this.originRules, ...rules].map((rule, index) => ({ ...rule, priority: index })),
+          ...managed.map((name, index) => managedGroupRule(name, this.originRules.length + rules.length + index)),
+        ],
+      }),
     });
   }
 
-  /** Associates the web ACL with an API's stage; one web ACL serves several stages. */
-  protect(api: RouteTableApi): void {
-    const id = `${api.apiName.charAt(0).toUpperCase()}${api.apiName.slice(1)}Association`;
+  /**
+   * Associates the web ACL with an API's stage (one web ACL serves several stages) and, with
+   * allowedOrigins, adds that API's Origin rule.
+   */
+  protect(api: RouteTableApi, options: ProtectOptions = {}): void {
+    const name = `${api.apiName.charAt(0).toUpperCase()}${api.apiName.slice(1)}`;
+    // The authorization API keeps the id it always had; each resource API needs its own.
+    const id = this.node.tryFindChild(`${name}Association`)
+      ? `${name}Association${Names.uniqueId(api)}`
+      : `${name}Association`;
     new wafv2.CfnWebACLAssociation(this, id, {
       resourceArn: api.restApi.deploymentStage.stageArn,
       webAclArn: this.webAcl.attrArn,
     });
     api.hasWebAcl = true;
+    if (options.allowedOrigins && options.allowedOrigins.length > 0) {
+      const host = `${api.restApi.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+      this.originRules.push(originRule(`OriginAllowList${this.originRules.length + 1}`, host, options.allowedOrigins));
+    }
   }
+}
+
+function managedGroupRule(name: (typeof MANAGED_RULE_GROUPS)[number], priority: number): wafv2.CfnWebACL.RuleProperty {
+  const counted = Object.keys(COUNTED_MANAGED_RULES[name] ?? {});
+  return {
+    name,
+    priority,
+    overrideAction: { none: {} },
+    visibilityConfig: visibility(name),
+    statement: {
+      managedRuleGroupStatement: {
+        vendorName: 'AWS',
+        name,
+        ...(counted.length > 0
+          ? { ruleActionOverrides: counted.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }
+          : {}),
+      },
+    },
+  };
 }

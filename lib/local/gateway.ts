@@ -14,8 +14,9 @@ import type {
   Context,
 } from 'aws-lambda';
 import { preflightHeaders } from '../../lambda/contract/cors.js';
-import { type GatewayResponseSpec, gatewayResponsesFor } from '../gateway-responses.js';
-import { type ApiName, AUTHORIZERS, apiOf, FUNCTIONS, type FunctionName, ROUTES } from '../routes.js';
+import { GATEWAY_RESPONSE_HEADERS, type GatewayResponseSpec, gatewayResponsesFor } from '../gateway-responses.js';
+import { ORIGIN_REFUSAL, originAccepted } from '../origin-allow-list.js';
+import { type ApiName, AUTHORIZERS, apiOf, FUNCTIONS, type FunctionName, ROUTES, routesOf } from '../routes.js';
 import { authorizerEvent, lambdaContext, proxyEvent, type RawRequest } from './api-gateway-events.js';
 import { evaluatePolicy, hasIdentitySources } from './authorizer-policy.js';
 import { BackendUnavailable, forwardToBackend, type StreamedReply } from './backend-proxy.js';
@@ -43,7 +44,15 @@ export interface LocalGatewayOptions {
   allowedHosts?: ReadonlySet<string>;
   /** Scopes the resource requires (RESOURCE_SCOPES): named in its 401 and 403 challenges. */
   requiredScopes?: readonly string[];
+  /**
+   * The resource's Origin allow-list (MCP_ALLOWED_ORIGINS, lowercased): a resource request whose
+   * Origin is another gets ORIGIN_REFUSAL, as the deployed web ACL rule answers. Unset: any Origin.
+   */
+  allowedOrigins?: readonly string[];
 }
+
+/** The resource API's paths: on one local origin with the authorization server's, the Origin rule covers these. */
+const RESOURCE_PATHS: ReadonlySet<string> = new Set(routesOf('resource').map((route) => route.path));
 
 export class LocalGateway {
   private readonly routes = new RouteMatcher(ROUTES);
@@ -91,6 +100,17 @@ export class LocalGateway {
       });
     }
     const path = this.withoutBasePath(request.url.pathname);
+    const { allowedOrigins } = this.options;
+    if (allowedOrigins && path !== undefined && RESOURCE_PATHS.has(path)) {
+      const origin = request.headers.origin?.filter((value) => value !== '');
+      if (!originAccepted(allowedOrigins, origin)) {
+        return {
+          statusCode: ORIGIN_REFUSAL.statusCode,
+          headers: { ...GATEWAY_RESPONSE_HEADERS },
+          body: Buffer.from(ORIGIN_REFUSAL.body),
+        };
+      }
+    }
     const preflight = request.method === 'OPTIONS' && path !== undefined ? this.routes.preflightFor(path) : undefined;
     if (preflight) return { statusCode: 204, headers: preflightHeaders(preflight), body: Buffer.alloc(0) };
     const match = path === undefined ? undefined : this.routes.match(request.method, path);

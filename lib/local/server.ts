@@ -20,6 +20,7 @@ import {
 } from '../../lambda/contract/environment.js';
 import type { RedirectUriPolicy } from '../../lambda/contract/settings.js';
 import { functionEnvironment, type GatewaySettings } from '../function-environment.js';
+import { allowedOrigins } from '../origin-allow-list.js';
 import { FUNCTIONS } from '../routes.js';
 import { parseBackendUrl } from './backend-proxy.js';
 import { startDevOidcProvider } from './dev-oidc-provider.js';
@@ -45,6 +46,8 @@ export interface LocalServerOptions {
   resourceScopes?: string[];
   /** The user's MCP server, put behind /mcp instead of the sample function (MCP_BACKEND_URL). */
   backendUrl?: URL;
+  /** Origins /mcp accepts browser requests from (MCP_ALLOWED_ORIGINS, comma-separated); unset: any. */
+  allowedOrigins?: string[];
   lifetimes: GatewaySettings['lifetimes'];
   /** Tests and local development: client metadata documents may be served over http from loopback. */
   cimdAllowLoopbackHttp: boolean;
@@ -89,6 +92,9 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     scopes: readList(env, ENV.scopes),
     ...(env[ENV.scopesSupported] !== undefined ? { resourceScopes: readList(env, ENV.scopesSupported) } : {}),
     ...(env.MCP_BACKEND_URL ? { backendUrl: parseBackendUrl(env.MCP_BACKEND_URL) } : {}),
+    ...(env.MCP_ALLOWED_ORIGINS
+      ? { allowedOrigins: allowedOrigins('MCP_ALLOWED_ORIGINS', readList(env, 'MCP_ALLOWED_ORIGINS')) }
+      : {}),
     cimdAllowLoopbackHttp: env[ENV.cimdAllowLoopbackHttp] === 'true',
     ...(env[ENV.initialAccessToken] ? { initialAccessToken: env[ENV.initialAccessToken] } : {}),
     clientIdleExpiryDays: Number(env[ENV.clientIdleExpiryDays] ?? 0),
@@ -218,6 +224,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       ...(options.backendUrl ? { backend: options.backendUrl } : {}),
       allowedHosts: ownHosts(port, issuer),
       requiredScopes: resourceServer.requiredScopes,
+      ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     });
     await gateway.load((entry) => import(`../../lambda/${entry}`));
 

@@ -9,13 +9,14 @@
  * The consent page's screenshot is written to test/.tmp/consent-page.png on every run; with
  * UPDATE_SCREENSHOTS=1 it goes to docs/consent-page.png (the README's image) instead.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import * as oauth from 'oauth4webapi';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_CHROMIUM, launchChromium, warnIfNoChromium } from '../support/chromium.js';
 import { useLocalServer } from '../support/local-server-fixture.js';
 import {
   type AuthorizationAttempt,
@@ -26,18 +27,10 @@ import {
   registerTestClient,
 } from '../support/oauth-flow.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM_PATH);
 const SCREENSHOT_PATH = process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/consent-page.png' : 'test/.tmp/consent-page.png';
 const CLIENT_NAME = 'Example MCP Client';
 
-if (!HAVE_CHROMIUM) {
-  console.warn(
-    `[test/browser] Skipping the browser tests: no Chromium at ${CHROMIUM_PATH}. ` +
-      'Install it with `apt-get install chromium` (Debian/Ubuntu, as root), ' +
-      'or set CHROMIUM_PATH to a Chromium binary.',
-  );
-}
+warnIfNoChromium('test/browser/consent-flow');
 
 /** Answers every request with 200 "done", so the browser has somewhere to land. */
 async function startCallbackServer(): Promise<{ server: Server; origin: string }> {
@@ -75,19 +68,7 @@ describe.skipIf(!HAVE_CHROMIUM)('consent flow in Chromium', () => {
   const gateway = useLocalServer();
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     as = await discover(gateway.url);
   });
 
