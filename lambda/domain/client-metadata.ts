@@ -1,7 +1,8 @@
 /**
  * RFC 7591 client metadata rules: turn any parsed JSON body into the metadata that will be
  * registered, or a named OAuth error (`invalid_redirect_uri` or `invalid_client_metadata`)
- * whose description names the field and the rule it broke.
+ * whose description names the field and the rule it broke. /register, RFC 7592 updates and
+ * Client ID Metadata Documents all validate here.
  */
 import * as v from 'valibot';
 import {
@@ -12,7 +13,12 @@ import {
 } from '../contract/capabilities.js';
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../contract/settings.js';
 import { OAuthError } from './oauth-error.js';
-import { REDIRECT_URI_LIMITS, redirectUriProblem } from './redirect-uri-policy.js';
+import {
+  APPLICATION_TYPES,
+  type ApplicationType,
+  REDIRECT_URI_LIMITS,
+  redirectUriProblem,
+} from './redirect-uri-policy.js';
 
 export const METADATA_LIMITS = {
   text: 200,
@@ -37,20 +43,56 @@ export interface ClientMetadata {
   scope?: string;
   software_id?: string;
   software_version?: string;
-  application_type?: 'web' | 'native';
+  application_type?: ApplicationType;
 }
 
 export function isConfidential(metadata: Pick<ClientMetadata, 'token_endpoint_auth_method'>): boolean {
   return metadata.token_endpoint_auth_method !== 'none';
 }
 
+/**
+ * Characters refused in every field a person reads (the consent page, an administrator's console,
+ * a log line): the name, the URLs shown or linked, software_id and _version, contacts, scope.
+ *
+ * - Cc, control characters (U+0000-U+001F, U+007F-U+009F), and Zl/Zp, the line and paragraph
+ *   separators U+2028/U+2029: they break a line, a log record or a page's layout.
+ * - Cf, format characters, invisible by definition. Among them the bidirectional controls (U+061C,
+ *   U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) reorder the text around them, so that a name or a
+ *   URL reads as something else (`evil.example/\u202Emoc.elgoog` shows as `evil.example/google.com`);
+ *   the zero-width space U+200B, the word joiner U+2060, U+FEFF, the soft hyphen U+00AD, the
+ *   invisible operators U+2061-U+2064 and the tag characters U+E0000-U+E007F hide inside a name, so
+ *   that two different names look identical and a search for one misses the other (tags also carry
+ *   text a person cannot see but a language model reads). No client needs them in a name.
+ * - Cs, a lone surrogate: not text, and not storable as UTF-8.
+ *
+ * Two format characters are kept: the zero-width non-joiner U+200C and joiner U+200D, which
+ * Persian, the Indic scripts and emoji sequences need in order to be spelled at all; refusing them
+ * would refuse real names, and they reorder nothing. Look-alike letters (Cyrillic а for a) stay
+ * possible, as in any name: the consent page shows the hosts a person can check.
+ */
+const UNSAFE_TEXT_CHARACTER = /(?![\u200C\u200D])[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
+function unsafeCharacter(value: string): string | undefined {
+  const found = UNSAFE_TEXT_CHARACTER.exec(value)?.[0];
+  return found === undefined
+    ? undefined
+    : `U+${(found.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+const safeText = v.check(
+  (value: string) => unsafeCharacter(value) === undefined,
+  (issue) =>
+    `must not contain control or bidirectional-formatting characters, nor other invisible formatting characters (found ${unsafeCharacter(issue.input)})`,
+);
+
 const text = (max: number) =>
-  v.optional(v.pipe(v.string('must be a string'), v.maxLength(max, `must be at most ${max} characters`)));
+  v.optional(v.pipe(v.string('must be a string'), v.maxLength(max, `must be at most ${max} characters`), safeText));
 
 const httpsUri = v.optional(
   v.pipe(
     v.string('must be a string'),
     v.maxLength(METADATA_LIMITS.uri, `must be at most ${METADATA_LIMITS.uri} characters`),
+    safeText,
     v.check(
       (uri) => URL.canParse(uri) && new URL(uri).protocol === 'https:' && !uri.includes('#'),
       'must be an https URL without a fragment',
@@ -113,6 +155,7 @@ function metadataSchema(policy: RedirectUriPolicy) {
           v.pipe(
             v.string('must contain only strings'),
             v.maxLength(METADATA_LIMITS.contact, `entries must be at most ${METADATA_LIMITS.contact} characters`),
+            safeText,
           ),
           'must be an array of strings',
         ),
@@ -123,11 +166,12 @@ function metadataSchema(policy: RedirectUriPolicy) {
       v.pipe(
         v.string('must be a string'),
         v.maxLength(METADATA_LIMITS.scope, `must be at most ${METADATA_LIMITS.scope} characters`),
+        safeText,
       ),
     ),
     software_id: text(METADATA_LIMITS.text),
     software_version: text(METADATA_LIMITS.text),
-    application_type: v.optional(v.picklist(['web', 'native'], 'must be "web" or "native"')),
+    application_type: v.optional(v.picklist(APPLICATION_TYPES, 'must be "web" or "native"')),
   });
 }
 
@@ -141,6 +185,20 @@ function describePath(issue: v.BaseIssue<unknown>): string {
 /** Drops keys sent as null: RFC 7591 optional fields sent as null count as absent. */
 function withoutNulls(body: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null));
+}
+
+/**
+ * The redirect URIs a client's application_type forbids (redirect-uri-policy.ts decides which),
+ * checked once the whole body is known. The description names the URI, which the policy has
+ * already held to URI characters, and the rule.
+ */
+function applicationTypeRefusal(metadata: ClientMetadata, policy: RedirectUriPolicy): OAuthError | undefined {
+  if (metadata.application_type === undefined) return undefined;
+  for (const [index, uri] of metadata.redirect_uris.entries()) {
+    const problem = redirectUriProblem(uri, policy, metadata.application_type);
+    if (problem) return new OAuthError('invalid_redirect_uri', `redirect_uris[${index}] ${uri} ${problem}`);
+  }
+  return undefined;
 }
 
 export type MetadataResult = { ok: true; metadata: ClientMetadata } | { ok: false; error: OAuthError };
@@ -167,7 +225,8 @@ export function clientMetadataValidator(policy: RedirectUriPolicy = DEFAULT_REDI
       const metadata = Object.fromEntries(
         Object.entries(result.output).filter(([, value]) => value !== undefined),
       ) as unknown as ClientMetadata;
-      return { ok: true, metadata };
+      const refused = applicationTypeRefusal(metadata, policy);
+      return refused ? { ok: false, error: refused } : { ok: true, metadata };
     }
     const issue = result.issues[0];
     const field = describePath(issue);

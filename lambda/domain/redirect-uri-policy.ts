@@ -4,9 +4,26 @@
  * authorizer both call this module, so what is accepted and what is matched cannot drift.
  *
  * URIs are examined as raw text split by one RFC 3986 grammar (uri.ts), never normalized.
+ *
+ * A client's `application_type` (OpenID Connect Dynamic Client Registration 1.0 section 2, which
+ * MCP SEP-837 asks clients to send) narrows what it may register:
+ * - `web`: a client run on a server, so its redirect URIs are https on a host other than the
+ *   person's own machine. A loopback URI (any scheme) would send its codes to whatever listens
+ *   locally, and a private-use scheme to whichever app claimed the scheme: both refused.
+ * - `native`: an app on the person's device: loopback and private-use URIs (RFC 8252 sections 7.1,
+ *   7.3) and also claimed https URIs (RFC 8252 section 7.2; OpenID Connect allows native clients
+ *   only the first two, but VS Code and others register https beside loopback). The deployment's
+ *   private-use-scheme switch still applies.
+ * - omitted: OpenID Connect would default to `web`; here it keeps the rules that held before
+ *   clients sent the field (every rule above but the `web` one), so older clients, which register
+ *   loopback and private-use URIs without it, still register.
  */
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../contract/settings.js';
 import { type Authority, hasOnlyUriCharacters, splitAuthority, splitUri, type UriParts } from './uri.js';
+
+/** OpenID Connect Dynamic Client Registration 1.0 section 2 `application_type` values. */
+export const APPLICATION_TYPES = ['web', 'native'] as const;
+export type ApplicationType = (typeof APPLICATION_TYPES)[number];
 
 export const REDIRECT_URI_LIMITS = { maxCount: 20, maxLength: 2000 } as const;
 
@@ -24,10 +41,42 @@ export const DANGEROUS_SCHEMES: readonly string[] = [
   'filesystem',
 ];
 
-/** Why a URI may not be registered, or undefined when it may. Messages name the rule broken. */
+/**
+ * Whether an http(s) URI's host is the person's own machine, as a resolver or browser would take it
+ * (so read from the WHATWG-parsed host, which turns 127.1 and 2130706433 into 127.0.0.1):
+ * localhost and its subdomains (RFC 6761 section 6.3), 127.0.0.0/8, [::1] and 0.0.0.0.
+ */
+function isLoopbackHost(uri: string): boolean {
+  const host = new URL(uri).hostname.replace(/\.$/, '');
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\.\d+\.\d+\.\d+$/.test(host) ||
+    host === '[::1]' ||
+    host === '0.0.0.0'
+  );
+}
+
+/** Why a client of this application_type may not register a URI the rest of the policy allows. */
+function applicationTypeProblem(uri: string, scheme: string, applicationType: ApplicationType): string | undefined {
+  if (applicationType !== 'web') return undefined;
+  if (scheme !== 'https' && scheme !== 'http') {
+    return `uses the private-use scheme ${scheme}:, which a web client (application_type web) may not register; a native client may`;
+  }
+  if (isLoopbackHost(uri)) {
+    return "is a loopback URI, which a web client (application_type web) may not register: its codes would reach whatever listens on the user's own machine; a native client may";
+  }
+  return undefined;
+}
+
+/**
+ * Why a URI may not be registered, or undefined when it may. Messages name the rule broken.
+ * `applicationType` is the client's `application_type`; omitted, no rule of it applies.
+ */
 export function redirectUriProblem(
   uri: unknown,
   policy: RedirectUriPolicy = DEFAULT_REDIRECT_URI_POLICY,
+  applicationType?: ApplicationType,
 ): string | undefined {
   if (typeof uri !== 'string') return 'must be a string';
   if (uri.length === 0) return 'must not be empty';
@@ -68,7 +117,7 @@ export function redirectUriProblem(
       return `must use one of the allowed hosts: ${policy.allowedHosts.join(', ')}`;
     }
   }
-  return undefined;
+  return applicationType === undefined ? undefined : applicationTypeProblem(uri, scheme, applicationType);
 }
 
 function isLoopbackHttp(parts: UriParts, authority: Authority): boolean {

@@ -97,10 +97,58 @@ const server = useLocalServer();
 /** Servers a test starts for itself; any a failed test left running is killed after all tests. */
 const ownServer = useOwnServers();
 
+/**
+ * What each fixture sends as `application_type` (MCP SEP-837), recorded so that a fixture that
+ * starts sending one, or a new fixture, is looked at: `undefined` means the client omits it, which
+ * keeps the redirect-URI rules of before.
+ */
+const SENT_APPLICATION_TYPE: Record<string, 'web' | 'native' | undefined> = {
+  'chatgpt.json': undefined,
+  'claude-ai-2025.json': undefined,
+  'claude-ai-2026.json': undefined,
+  'claude-com.json': undefined,
+  'cursor.json': undefined,
+  'mcp-inspector.json': undefined,
+  'mcp-remote.json': undefined,
+  'vscode.json': undefined,
+};
+
+/**
+ * The application_type SEP-837 clients infer from their redirect URIs (the MCP SDKs' rule): native
+ * when any is loopback or a private-use scheme, web when all are https elsewhere.
+ */
+function inferredApplicationType(uris: string[]): 'web' | 'native' {
+  const local = (uri: string) => {
+    const url = new URL(uri);
+    return (
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)
+    );
+  };
+  return uris.some(local) ? 'native' : 'web';
+}
+
 describe('POST /register with real MCP clients’ bodies', () => {
   it('finds the fixtures', () => {
     expect(REGISTRATION_FIXTURES.length).toBeGreaterThanOrEqual(8);
   });
+
+  it('records what every fixture sends as application_type', () => {
+    expect(REGISTRATION_FIXTURES.map(([name]) => name)).toEqual(Object.keys(SENT_APPLICATION_TYPE).sort());
+    for (const [name, sent] of REGISTRATION_FIXTURES) {
+      expect(sent.application_type, name).toBe(SENT_APPLICATION_TYPE[name]);
+    }
+  });
+
+  it.each(REGISTRATION_FIXTURES)(
+    '%s also registers with the application_type a SEP-837 client would infer',
+    async (_name, sent) => {
+      const type = inferredApplicationType(sent.redirect_uris as string[]);
+      const body = await register(server.url, { ...sent, application_type: type });
+      expect(body.application_type).toBe(type);
+      expect(body.redirect_uris).toStrictEqual(sent.redirect_uris);
+    },
+  );
 
   it.each(REGISTRATION_FIXTURES)('%s is registered as sent', async (_name, sent) => {
     const before = Math.floor(Date.now() / 1000);
@@ -131,7 +179,7 @@ describe('POST /register with real MCP clients’ bodies', () => {
     expect(body.grant_types).toEqual(
       SUPPORTED_GRANT_TYPES.filter((grant) => (sent.grant_types as string[]).includes(grant)),
     );
-    for (const field of ['client_name', 'client_uri', 'scope', 'software_id', 'software_version']) {
+    for (const field of ['client_name', 'client_uri', 'scope', 'software_id', 'software_version', 'application_type']) {
       expect(body[field], field).toStrictEqual(sent[field]);
     }
 

@@ -5,6 +5,7 @@ import {
   clientMetadataValidator,
   type MetadataResult,
 } from '../../lambda/domain/client-metadata.js';
+import { validateMetadataDocument } from '../../lambda/domain/metadata-document.js';
 import { OAuthError } from '../../lambda/domain/oauth-error.js';
 import { redirectUriProblem } from '../../lambda/domain/redirect-uri-policy.js';
 import { REGISTRATION_FIXTURES, registrationFixture } from '../support/fixtures.js';
@@ -336,5 +337,222 @@ describe('properties', () => {
     // The generator must reach both outcomes, or the property checks only one of them.
     expect(seen.ok).toBeGreaterThan(0);
     expect(seen.error).toBeGreaterThan(0);
+  });
+});
+
+describe('text a person reads: no control or invisible formatting characters', () => {
+  /** Every field a person reads, with a valid value that has `inserted` put in its middle. */
+  const FIELDS: ReadonlyArray<readonly [string, (inserted: string) => unknown, string]> = [
+    ['client_name', (c) => `Cla${c}ude`, 'client_name'],
+    ['client_uri', (c) => `https://app.example.com/a${c}b`, 'client_uri'],
+    ['logo_uri', (c) => `https://app.example.com/logo${c}.png`, 'logo_uri'],
+    ['tos_uri', (c) => `https://app.example.com/tos${c}`, 'tos_uri'],
+    ['policy_uri', (c) => `https://app.example.com/${c}privacy`, 'policy_uri'],
+    ['software_id', (c) => `id-${c}1`, 'software_id'],
+    ['software_version', (c) => `1.${c}2`, 'software_version'],
+    ['contacts', (c) => ['ops@example.com', `sec${c}@example.com`], 'contacts[1]'],
+    ['scope', (c) => `read ${c}write`, 'scope'],
+  ];
+
+  /** [character, reason]: each one must be refused in every field above. */
+  const REFUSED: ReadonlyArray<readonly [string, string]> = [
+    ['\u0000', 'NUL (Cc)'],
+    ['\u0007', 'BEL (Cc)'],
+    ['\t', 'tab (Cc)'],
+    ['\n', 'line feed (Cc): splits a log line'],
+    ['\r', 'carriage return (Cc)'],
+    ['\u001b', 'ESC (Cc): terminal escape sequences'],
+    ['\u001f', 'last C0 control'],
+    ['\u007f', 'DEL (Cc)'],
+    ['\u0085', 'NEL, a C1 control'],
+    ['\u009f', 'last C1 control'],
+    ['\u061c', 'ARABIC LETTER MARK (bidi)'],
+    ['\u200e', 'LEFT-TO-RIGHT MARK (bidi)'],
+    ['\u200f', 'RIGHT-TO-LEFT MARK (bidi)'],
+    ['\u202a', 'LEFT-TO-RIGHT EMBEDDING (bidi)'],
+    ['\u202b', 'RIGHT-TO-LEFT EMBEDDING (bidi)'],
+    ['\u202c', 'POP DIRECTIONAL FORMATTING (bidi)'],
+    ['\u202d', 'LEFT-TO-RIGHT OVERRIDE (bidi)'],
+    ['\u202e', 'RIGHT-TO-LEFT OVERRIDE (bidi): reverses what follows'],
+    ['\u2066', 'LEFT-TO-RIGHT ISOLATE (bidi)'],
+    ['\u2067', 'RIGHT-TO-LEFT ISOLATE (bidi)'],
+    ['\u2068', 'FIRST STRONG ISOLATE (bidi)'],
+    ['\u2069', 'POP DIRECTIONAL ISOLATE (bidi)'],
+    ['\u200b', 'ZERO WIDTH SPACE: hides in a name'],
+    ['\u2060', 'WORD JOINER: hides in a name'],
+    ['\u2062', 'INVISIBLE TIMES'],
+    ['\ufeff', 'ZERO WIDTH NO-BREAK SPACE (BOM)'],
+    ['\u00ad', 'SOFT HYPHEN: invisible mid-word'],
+    ['\u{e0041}', 'TAG LATIN CAPITAL LETTER A: invisible text'],
+    ['\u2028', 'LINE SEPARATOR (Zl)'],
+    ['\u2029', 'PARAGRAPH SEPARATOR (Zp)'],
+    ['\ud800', 'a lone surrogate: not text'],
+  ];
+
+  const codePoint = (character: string) =>
+    `U+${(character.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
+  const cases = FIELDS.flatMap(([field, value, named]) =>
+    REFUSED.map(([character, reason]) => [field, codePoint(character), reason, value(character), named] as const),
+  );
+
+  it.each(cases)('%s containing %s (%s) is refused', (field, point, _reason, value, named) => {
+    const error = expectError(validate(body({ [field]: value })));
+    expect(error.code).toBe('invalid_client_metadata');
+    expect(error.description).toBe(
+      `${named} must not contain control or bidirectional-formatting characters, nor other invisible formatting characters (found ${point})`,
+    );
+  });
+
+  it.each([
+    // [field, value, reason]
+    ['client_name', 'Claude', 'plain ASCII'],
+    ['client_name', 'Café Ünïcödé', 'accented Latin'],
+    ['client_name', 'Cafe\u0301', 'a combining accent (Mn), not a format character'],
+    ['client_name', '日本語クライアント', 'CJK'],
+    ['client_name', 'עברית', 'right-to-left script without controls (Hebrew)'],
+    ['client_name', 'العربية', 'right-to-left script without controls (Arabic)'],
+    ['client_name', 'می\u200cخواهم', 'ZERO WIDTH NON-JOINER, needed to spell Persian'],
+    ['client_name', 'क्\u200dष', 'ZERO WIDTH JOINER, needed in Indic scripts'],
+    ['client_name', '👩\u200d💻 Dev', 'ZERO WIDTH JOINER in an emoji sequence'],
+    ['client_name', '❤\ufe0f', 'a variation selector (Mn) in an emoji'],
+    ['client_name', 'a\u00a0b', 'NO-BREAK SPACE is a visible space (Zs)'],
+    ['client_name', '\u{1f600}', 'an astral code point (a surrogate pair, not a lone surrogate)'],
+    ['client_uri', 'https://xn--caf-dma.example/', 'an IDN host in punycode'],
+    ['contacts', ['ops@example.com', 'mailto:sec@example.com'], 'ordinary contacts'],
+    ['scope', 'read write', 'ordinary scope'],
+  ] as [string, unknown, string][])('%s %j is accepted (%s)', (field, value) => {
+    expect((expectOk(validate(body({ [field]: value }))) as unknown as Record<string, unknown>)[field]).toEqual(value);
+  });
+
+  it('redirect URIs were already held to URI characters: a bidi override there is invalid_redirect_uri', () => {
+    const error = expectError(validate(body({ redirect_uris: ['https://app.example.com/\u202ecb'] })));
+    expect(error.code).toBe('invalid_redirect_uri');
+    expect(error.description).toMatch(/^redirect_uris\[0\] contains characters not allowed in a URI/);
+  });
+});
+
+describe('application_type and the redirect URIs it allows', () => {
+  const LOOPBACK = ['http://127.0.0.1/callback', 'http://[::1]:8080/cb', 'http://localhost:6274/oauth/callback'];
+  const PRIVATE_USE = ['cursor://anysphere.cursor-mcp/oauth/callback', 'com.example.app:/cb'];
+  const HTTPS = ['https://app.example.com/cb', 'https://vscode.dev/redirect'];
+
+  it.each([
+    // [application_type, redirect_uris, reason]
+    ['web', HTTPS, 'a web client with https URIs on its own hosts'],
+    ['native', HTTPS, 'a native client with claimed https URIs (RFC 8252 section 7.2)'],
+    ['native', LOOPBACK, 'a native client with loopback URIs (RFC 8252 section 7.3)'],
+    ['native', PRIVATE_USE, 'a native client with private-use schemes (RFC 8252 section 7.1)'],
+    ['native', [...HTTPS, ...LOOPBACK, ...PRIVATE_USE], 'a native client with all three kinds (VS Code, Cursor)'],
+    [undefined, [...HTTPS, ...LOOPBACK, ...PRIVATE_USE], 'omitted: the rules of before, for older clients'],
+    [null, LOOPBACK, 'null counts as omitted'],
+  ] as [string | null | undefined, string[], string][])('%j may register %j (%s)', (applicationType, uris) => {
+    const metadata = expectOk(validate(body({ application_type: applicationType, redirect_uris: uris })));
+    expect(metadata.redirect_uris).toEqual(uris);
+    expect(metadata.application_type).toBe(applicationType ?? undefined);
+  });
+
+  it.each([
+    // [redirect_uris, index of the refused URI, rule, reason]
+    [['http://127.0.0.1/callback'], 0, /is a loopback URI/, 'IPv4 loopback'],
+    [['http://[::1]:8080/cb'], 0, /is a loopback URI/, 'IPv6 loopback'],
+    [['http://localhost:6274/oauth/callback'], 0, /is a loopback URI/, 'localhost'],
+    [['https://app.example.com/cb', 'http://127.0.0.1:33418/'], 1, /is a loopback URI/, 'one loopback among https'],
+    [['https://localhost:8443/cb'], 0, /is a loopback URI/, 'https on localhost still reaches the own machine'],
+    [['https://127.0.0.1/cb'], 0, /is a loopback URI/, 'https on 127.0.0.1'],
+    [['https://127.1/cb'], 0, /is a loopback URI/, '127.1 is 127.0.0.1 to a browser'],
+    [['https://127.8.9.10/cb'], 0, /is a loopback URI/, 'all of 127.0.0.0/8'],
+    [['https://[0:0::1]/cb'], 0, /is a loopback URI/, '[::1] written longer'],
+    [['https://LOCALHOST./cb'], 0, /is a loopback URI/, 'localhost in capitals, with a root dot'],
+    [['https://app.localhost/cb'], 0, /is a loopback URI/, 'a subdomain of localhost (RFC 6761)'],
+    [['https://0.0.0.0/cb'], 0, /is a loopback URI/, '0.0.0.0 reaches the own machine'],
+    [['cursor://anysphere.cursor-mcp/oauth/callback'], 0, /private-use scheme cursor:/, 'private-use with authority'],
+    [
+      ['https://app.example.com/cb', 'com.example.app:/cb'],
+      1,
+      /private-use scheme com\.example\.app:/,
+      'reverse-domain',
+    ],
+  ])('a web client may not register %j: redirect_uris[%i] is named with the rule %s (%s)', (uris, index, rule) => {
+    const error = expectError(validate(body({ application_type: 'web', redirect_uris: uris })));
+    expect(error.code).toBe('invalid_redirect_uri');
+    expect(error.description.startsWith(`redirect_uris[${index}] ${uris[index]} `)).toBe(true);
+    expect(error.description).toMatch(rule);
+    expect(error.description).toMatch(/web client \(application_type web\) may not register/);
+  });
+
+  it.each([
+    ['https://localhost.example.com/cb', 'a host that merely starts with localhost'],
+    ['https://127.attacker.example/cb', 'a host that merely starts with 127'],
+    ['https://[::2]/cb', 'an IPv6 address other than ::1'],
+  ])('a web client may register %s (%s)', (uri) => {
+    expect(validate(body({ application_type: 'web', redirect_uris: [uri] })).ok).toBe(true);
+  });
+
+  it("keeps the deployment's private-use switch for native clients", () => {
+    const strict = clientMetadataValidator({ allowPrivateUseSchemes: false });
+    const error = expectError(strict(body({ application_type: 'native', redirect_uris: PRIVATE_USE })));
+    expect(error.code).toBe('invalid_redirect_uri');
+    expect(error.description).toMatch(/^redirect_uris\[0\] .*private-use schemes are disabled/);
+    expect(strict(body({ application_type: 'native', redirect_uris: LOOPBACK })).ok).toBe(true);
+  });
+
+  it("keeps the deployment's host allow-list for native clients", () => {
+    const allowList = clientMetadataValidator({ allowPrivateUseSchemes: true, allowedHosts: ['127.0.0.1'] });
+    expect(allowList(body({ application_type: 'native', redirect_uris: ['http://127.0.0.1/cb'] })).ok).toBe(true);
+    expect(allowList(body({ application_type: 'native', redirect_uris: ['https://app.example.com/cb'] })).ok).toBe(
+      false,
+    );
+  });
+
+  it('every real client fixture registers as sent, and also as a native client', () => {
+    for (const [name] of REGISTRATION_FIXTURES) {
+      const sent = registrationFixture(name);
+      expect(validate(sent).ok, name).toBe(true);
+      expect(validate({ ...sent, application_type: 'native' }).ok, name).toBe(true);
+    }
+  });
+});
+
+describe('a Client ID Metadata Document goes through the same rules', () => {
+  const URL_ID = 'https://app.example.com/client.json';
+  const document = (fields: Record<string, unknown>) => ({ client_id: URL_ID, redirect_uris: [CB], ...fields });
+
+  function refusal(fields: Record<string, unknown>): OAuthError {
+    try {
+      validateMetadataDocument(URL_ID, document(fields), validate);
+    } catch (error) {
+      expect(error).toBeInstanceOf(OAuthError);
+      return error as OAuthError;
+    }
+    throw new Error('expected the document to be refused');
+  }
+
+  it.each([
+    ['native', ['http://127.0.0.1/callback', CB]],
+    ['web', [CB]],
+  ])('keeps application_type %s in the client it yields', (type, uris) => {
+    const client = validateMetadataDocument(
+      URL_ID,
+      document({ application_type: type, redirect_uris: uris }),
+      validate,
+    );
+    expect(client.application_type).toBe(type);
+    expect(client.redirect_uris).toEqual(uris);
+  });
+
+  it('refuses a bidi override in client_name with invalid_client naming the field', () => {
+    const error = refusal({ client_name: 'Good\u202eApp' });
+    expect(error.code).toBe('invalid_client');
+    expect(error.description).toMatch(
+      /^the metadata document is invalid: client_name must not contain control or bidi/,
+    );
+  });
+
+  it('refuses a web document with a loopback redirect URI with invalid_client naming the URI', () => {
+    const error = refusal({ application_type: 'web', redirect_uris: [CB, 'http://127.0.0.1/cb'] });
+    expect(error.code).toBe('invalid_client');
+    expect(error.description).toMatch(
+      /^the metadata document is invalid: redirect_uris\[1\] http:\/\/127\.0\.0\.1\/cb is a loopback/,
+    );
   });
 });

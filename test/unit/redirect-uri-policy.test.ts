@@ -132,6 +132,81 @@ describe('redirectUriProblem: URIs a client may register', () => {
   });
 });
 
+describe('redirectUriProblem with an application_type (OpenID Connect registration, MCP SEP-837)', () => {
+  const KINDS = [
+    // [uri, kind]
+    ['https://a.example/cb', 'https'],
+    ['https://vscode.dev/redirect', 'https'],
+    ['http://127.0.0.1/callback', 'loopback'],
+    ['http://127.0.0.1:33418/', 'loopback'],
+    ['http://[::1]:8080/cb', 'loopback'],
+    ['http://localhost:6274/oauth/callback', 'loopback'],
+    ['cursor://anysphere.cursor-mcp/oauth/callback', 'private-use'],
+    ['claude://callback', 'private-use'],
+    ['com.example.app:/cb', 'private-use'],
+  ] as const;
+
+  it.each(KINDS)('omitted: %s (%s) is judged as before', (uri) => {
+    expect(redirectUriProblem(uri, undefined, undefined)).toBe(redirectUriProblem(uri));
+    expect(redirectUriProblem(uri)).toBeUndefined();
+  });
+
+  it.each(KINDS)('native: %s (%s) is allowed, claimed https included', (uri) => {
+    expect(redirectUriProblem(uri, undefined, 'native')).toBeUndefined();
+  });
+
+  it.each(KINDS)('web: %s (%s) is allowed only when https off loopback', (uri, kind) => {
+    const problem = redirectUriProblem(uri, undefined, 'web');
+    if (kind === 'https') expect(problem).toBeUndefined();
+    else if (kind === 'loopback') expect(problem).toMatch(/^is a loopback URI, which a web client/);
+    else expect(problem).toMatch(/^uses the private-use scheme [a-z.]+:, which a web client/);
+  });
+
+  it.each([
+    // [uri, reason]
+    ['https://localhost/cb', 'https on localhost'],
+    ['https://localhost:8443/cb', 'https on localhost with a port'],
+    ['https://LocalHost/cb', 'localhost in any case'],
+    ['https://localhost./cb', 'localhost with a root dot'],
+    ['https://dev.localhost/cb', 'a subdomain of localhost (RFC 6761 section 6.3)'],
+    ['https://127.0.0.1/cb', 'https on 127.0.0.1'],
+    ['https://127.200.0.9/cb', 'anywhere in 127.0.0.0/8'],
+    ['https://127.1/cb', 'the short form of 127.0.0.1'],
+    ['https://2130706433/cb', '127.0.0.1 as one number'],
+    ['https://0x7f000001/cb', '127.0.0.1 in hexadecimal'],
+    ['https://[::1]/cb', 'https on [::1]'],
+    ['https://[0:0:0:0:0:0:0:1]/cb', '[::1] in full'],
+    ['https://0.0.0.0/cb', '0.0.0.0, which reaches the own machine'],
+  ])('web: refuses %s as loopback (%s)', (uri) => {
+    expect(redirectUriProblem(uri, undefined, 'web')).toMatch(/^is a loopback URI/);
+    expect(redirectUriProblem(uri, undefined, 'native')).toBeUndefined();
+  });
+
+  it.each([
+    ['https://localhost.example.com/cb', 'a host beginning with localhost'],
+    ['https://mylocalhost/cb', 'a host ending with localhost, not a subdomain of it'],
+    ['https://127.example.com/cb', 'a host beginning with 127'],
+    ['https://10.0.0.1/cb', 'a private address is not loopback (another rule may refuse it)'],
+  ])('web: allows %s (%s)', (uri) => {
+    expect(redirectUriProblem(uri, undefined, 'web')).toBeUndefined();
+  });
+
+  it('the rules the deployment sets apply whatever the application_type', () => {
+    expect(redirectUriProblem('cursor://x/cb', NO_PRIVATE_USE, 'native')).toMatch(/private-use schemes are disabled/);
+    expect(redirectUriProblem('https://evil.example/cb', ALLOW_LIST, 'native')).toMatch(/allowed hosts/);
+    expect(redirectUriProblem('https://claude.ai/cb', ALLOW_LIST, 'web')).toBeUndefined();
+    expect(redirectUriProblem('http://127.0.0.1:3000/cb', ALLOW_LIST, 'web')).toMatch(/loopback/);
+  });
+
+  it('rules every client is held to come first', () => {
+    for (const type of ['web', 'native'] as const) {
+      expect(redirectUriProblem('javascript:alert(1)', undefined, type)).toMatch(/javascript: scheme/);
+      expect(redirectUriProblem('http://example.com/cb', undefined, type)).toMatch(/http only for a loopback/);
+      expect(redirectUriProblem('https://a.example/cb#x', undefined, type)).toMatch(/fragment/);
+    }
+  });
+});
+
 describe('matchRedirectUri: which registered URI a request selects', () => {
   const CLAUDE = 'https://claude.ai/api/mcp/auth_callback';
   const APP = 'https://app.example.com/cb';
