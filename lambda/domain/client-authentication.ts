@@ -1,18 +1,25 @@
 /**
- * Client authentication at the token and revocation endpoints (RFC 6749 2.3, 5.2), exactly as
- * the client registered: `none` sends only client_id, `client_secret_basic` uses HTTP Basic,
- * `client_secret_post` puts the secret in the form. Secrets are compared as hashes in constant
- * time. Every failure is 401 invalid_client, which makes MCP clients register again.
+ * Client authentication at the token and revocation endpoints (RFC 6749 2.3, 5.2). A public
+ * client (`none`) sends only client_id and stays public: a secret it presents is refused. A
+ * client that was issued a secret (`client_secret_basic` or `client_secret_post`) proves it with
+ * HTTP Basic or with client_secret in the form, whichever of the two it registered: RFC 6749
+ * 2.3.1 says the server MUST support Basic for such clients, and libraries pick the method on
+ * their own (Authlib revokes with Basic by default, whatever was registered). The secret is
+ * what authenticates the client, not the way it travels; a secret client can never fall back to
+ * `none`. One method per request. Secrets are compared as hashes in constant time. Every
+ * failure is 401 invalid_client, which makes MCP clients register again.
  */
-import type { TokenEndpointAuthMethod } from '../contract/capabilities.js';
 import type { ClientStore, RegisteredClient } from './clients.js';
 import { secretMatchesHash } from './credentials.js';
 import { OAuthError } from './oauth-error.js';
 
+/** How this request carries the client's credentials: `basic` and `post` carry a secret. */
+type Presentation = 'basic' | 'post' | 'none';
+
 interface Presented {
   clientId: string | undefined;
   secret: string | undefined;
-  method: TokenEndpointAuthMethod;
+  presentation: Presentation;
 }
 
 function invalidClient(description: string, basicUsed: boolean): OAuthError {
@@ -48,12 +55,12 @@ function presentedCredentials(authorization: string | undefined, params: Readonl
     if (params.client_id !== undefined && params.client_id !== basic.clientId) {
       throw invalidClient('client_id does not match the Authorization header.', true);
     }
-    return { clientId: basic.clientId, secret: basic.secret, method: 'client_secret_basic' };
+    return { clientId: basic.clientId, secret: basic.secret, presentation: 'basic' };
   }
   if (params.client_secret !== undefined) {
-    return { clientId: params.client_id, secret: params.client_secret, method: 'client_secret_post' };
+    return { clientId: params.client_id, secret: params.client_secret, presentation: 'post' };
   }
-  return { clientId: params.client_id, secret: undefined, method: 'none' };
+  return { clientId: params.client_id, secret: undefined, presentation: 'none' };
 }
 
 export async function authenticateClient(
@@ -62,20 +69,27 @@ export async function authenticateClient(
   params: Readonly<Record<string, string>>,
 ): Promise<RegisteredClient> {
   const presented = presentedCredentials(authorization, params);
-  const basicUsed = presented.method === 'client_secret_basic';
+  const basicUsed = presented.presentation === 'basic';
   if (!presented.clientId) throw invalidClient('client_id is required.', basicUsed);
   const client = await store.getById(presented.clientId);
   if (!client) throw invalidClient('The client is not registered. Register again.', basicUsed);
-  if (client.token_endpoint_auth_method !== presented.method) {
+  if (client.token_endpoint_auth_method === 'none') {
+    if (presented.presentation !== 'none') {
+      throw invalidClient(
+        'The client registered token_endpoint_auth_method none: send client_id only, no secret.',
+        basicUsed,
+      );
+    }
+    return client;
+  }
+  if (presented.presentation === 'none') {
     throw invalidClient(
-      `The client registered token_endpoint_auth_method ${client.token_endpoint_auth_method}; authenticate that way.`,
+      'The client was issued a secret: authenticate with HTTP Basic or with client_secret in the body.',
       basicUsed,
     );
   }
-  if (presented.method !== 'none') {
-    const matches =
-      client.client_secret_hash !== undefined && secretMatchesHash(presented.secret ?? '', client.client_secret_hash);
-    if (!matches) throw invalidClient('Client authentication failed.', basicUsed);
-  }
+  const matches =
+    client.client_secret_hash !== undefined && secretMatchesHash(presented.secret ?? '', client.client_secret_hash);
+  if (!matches) throw invalidClient('Client authentication failed.', basicUsed);
   return client;
 }

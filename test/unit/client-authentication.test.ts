@@ -1,4 +1,7 @@
-/** Client authentication at /token and /revoke (RFC 6749 2.3, 5.2), exactly as registered. */
+/**
+ * Client authentication at /token and /revoke (RFC 6749 2.3, 5.2): a public client stays public,
+ * a client with a secret proves it by HTTP Basic or in the body, whichever it registered.
+ */
 import { describe, expect, it } from 'vitest';
 import { authenticateClient } from '../../lambda/domain/client-authentication.js';
 import type { ClientStore, RegisteredClient } from '../../lambda/domain/clients.js';
@@ -59,6 +62,16 @@ describe('authenticateClient', () => {
       BASIC_ID,
     ],
     ['a post client via the body', undefined, { client_id: POST_ID, client_secret: SECRET }, POST_ID],
+    // RFC 6749 2.3.1: the server MUST support Basic for every client with a secret; the body is
+    // the other way to send the same secret. Libraries choose per call (Authlib revokes with Basic).
+    ['a post client via HTTP Basic', basic(POST_ID, SECRET), {}, POST_ID],
+    [
+      'a post client via HTTP Basic with the same client_id in the body',
+      basic(POST_ID, SECRET),
+      { client_id: POST_ID },
+      POST_ID,
+    ],
+    ['a basic client via the body', undefined, { client_id: BASIC_ID, client_secret: SECRET }, BASIC_ID],
   ] as Array<[...Case, string]>)('accepts %s', async (_name, authorization, params, expectedId) => {
     const result = await authenticateClient(store, authorization, params);
     expect(result.client_id).toBe(expectedId);
@@ -75,7 +88,10 @@ describe('authenticateClient', () => {
 
   it.each([
     ['a none client that also sends a secret', undefined, { client_id: PUBLIC_ID, client_secret: 'anything' }],
-    ['a basic client authenticating via the body', undefined, { client_id: BASIC_ID, client_secret: SECRET }],
+    ['a none client that also sends an empty secret', undefined, { client_id: PUBLIC_ID, client_secret: '' }],
+    ['a basic client with a wrong secret in the body', undefined, { client_id: BASIC_ID, client_secret: `${SECRET}x` }],
+    ['a basic client with an empty secret in the body', undefined, { client_id: BASIC_ID, client_secret: '' }],
+    ['a basic client without client_id, secret in the body', undefined, { client_secret: SECRET }],
     ['a basic client sending only client_id', undefined, { client_id: BASIC_ID }],
     ['a post client sending only client_id', undefined, { client_id: POST_ID }],
     ['an unknown client', undefined, { client_id: 'no-such-client' }],
@@ -95,8 +111,10 @@ describe('authenticateClient', () => {
     ['a basic client with a wrong secret', basic(BASIC_ID, 'wrong'), {}],
     ['a basic client with an empty secret', basic(BASIC_ID, ''), {}],
     ['a basic client whose secret was form-encoded twice', basic(BASIC_ID, formEncode(SECRET)), {}],
-    ['a post client via HTTP Basic', basic(POST_ID, SECRET), {}],
+    ['a post client with a wrong secret via HTTP Basic', basic(POST_ID, 'wrong'), {}],
+    ['a post client with an empty secret via HTTP Basic', basic(POST_ID, ''), {}],
     ['a none client via HTTP Basic', basic(PUBLIC_ID, ''), {}],
+    ['a none client via HTTP Basic with a secret', basic(PUBLIC_ID, SECRET), {}],
     ['an unknown client via HTTP Basic', basic('no-such-client', SECRET), {}],
     ['Basic with a different client_id in the body', basic(BASIC_ID, SECRET), { client_id: POST_ID }],
     ['a malformed Basic header (not Base64)', 'Basic !!!not-base64!!!', {}],
@@ -112,12 +130,29 @@ describe('authenticateClient', () => {
   });
 
   it.each([
+    [
+      'a none client presenting a secret in the body',
+      undefined,
+      { client_id: PUBLIC_ID, client_secret: SECRET },
+      /none/,
+    ],
+    ['a none client presenting HTTP Basic', basic(PUBLIC_ID, SECRET), {}, /none/],
+    ['a basic client falling back to none', undefined, { client_id: BASIC_ID }, /issued a secret/],
+    ['a post client falling back to none', undefined, { client_id: POST_ID }, /issued a secret/],
+  ] as Array<[...Case, RegExp]>)('says why it refuses %s', async (_name, authorization, params, reason) => {
+    const error = await refusal(authorization, params);
+    expect(error.code).toBe('invalid_client');
+    expect(error.description).toMatch(reason);
+  });
+
+  it.each([
     ['both Basic and client_secret, both correct', basic(BASIC_ID, SECRET), { client_secret: SECRET }],
     [
       'both Basic and client_secret for a post client',
       basic(POST_ID, SECRET),
       { client_id: POST_ID, client_secret: SECRET },
     ],
+    ['both Basic and client_secret for a none client', basic(PUBLIC_ID, ''), { client_secret: '' }],
   ] as Case[])('refuses %s as 400 invalid_request', async (_name, authorization, params) => {
     const error = await refusal(authorization, params);
     expect(error.code).toBe('invalid_request');
