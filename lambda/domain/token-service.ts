@@ -32,7 +32,14 @@ export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
   refresh_token?: string;
-  scope?: string;
+  /**
+   * The scope of this access token, always sent (RFC 6749 5.1: OPTIONAL only when identical to
+   * the request, REQUIRED otherwise; sending it always keeps that true without the server
+   * remembering what was asked). Empty when nothing was granted: the one value that tells a
+   * client which asked for scopes that it holds none, where an omitted scope would tell it that
+   * it holds them all (section 3.3). A client repeating it on refresh is then accepted.
+   */
+  scope: string;
 }
 
 export function newFamilyId(): string {
@@ -101,7 +108,7 @@ async function issueTokens(
     access_token: accessToken,
     token_type: 'Bearer',
     expires_in: config.accessTokenTtl,
-    ...(grant.accessScope ? { scope: grant.accessScope } : {}),
+    scope: grant.accessScope,
   };
   if (client.grant_types.includes('refresh_token')) {
     const refreshToken = newSecret();
@@ -245,7 +252,9 @@ export async function refreshTokens(
   if (token.expires_at <= now || token.family_expires_at <= now) throw invalidGrant('The refresh token has expired.');
   if (await deps.grants.isFamilyRevoked(token.family_id)) throw invalidGrant('The refresh token has been revoked.');
   let accessScope = token.scope;
-  if (params.scope !== undefined) {
+  // RFC 6749 3.2: a parameter sent without a value is treated as omitted, so `scope=` (what a
+  // client repeating an empty grant sends) keeps the granted scope.
+  if (params.scope) {
     const granted = new Set(token.scope.split(' ').filter(Boolean));
     const asked = params.scope.split(' ').filter(Boolean);
     if (!asked.every((item) => granted.has(item))) {

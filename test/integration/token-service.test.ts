@@ -7,10 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIFETIMES } from '../../lambda/contract/environment.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
+import { hashSecret } from '../../lambda/domain/credentials.js';
 import type { PendingAuthorization } from '../../lambda/domain/grants.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
 import { s256Challenge } from '../../lambda/domain/pkce.js';
@@ -25,6 +27,7 @@ import {
 } from '../../lambda/domain/token-service.js';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
 import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
+import { apiEvent, lambdaContext } from '../support/api-gateway-events.js';
 import { registeredClient } from '../support/clients.js';
 import { useDynalite } from '../support/dynalite.js';
 
@@ -194,9 +197,9 @@ describe('authorization code exchange', () => {
     expect(await jti(first.access_token)).not.toBe(await jti(second.access_token));
   });
 
-  it('omits scope from the token and the response when none was granted', async () => {
+  it('says scope "" in the response, and has no scope claim in the token, when none was granted', async () => {
     const tokens = await tokensFor({ scope: '' });
-    expect(tokens).not.toHaveProperty('scope');
+    expect(tokens.scope).toBe('');
     const { payload } = await jwtVerify(tokens.access_token, createLocalJWKSet(await key.jwks()), {
       currentDate: new Date(clock * 1000),
     });
@@ -433,6 +436,12 @@ describe('refresh tokens', () => {
     expect(payload.scope).toBe('mcp:read');
   });
 
+  it('take an empty scope parameter as omitted (RFC 6749 section 3.2): the granted scope, not none', async () => {
+    const tokens = await tokensFor();
+    const refreshed = await refresh(tokens.refresh_token, ALICE_APP, { scope: '' });
+    expect(refreshed.scope).toBe('mcp:read mcp:write');
+  });
+
   it('keep the originally granted scope after a narrowed refresh (RFC 6749 section 6)', async () => {
     // "If a new refresh token is issued, the refresh token scope MUST be identical to that of
     // the refresh token included by the client in the request."
@@ -556,4 +565,297 @@ describe('a signing-key outage after the code or refresh token was spent', () =>
     expect(second.refresh_token).not.toBe(first.refresh_token);
     await expect(refresh(second.refresh_token)).resolves.toMatchObject({ token_type: 'Bearer' });
   });
+});
+
+// --- through the handlers: POST /token and POST /revoke as API Gateway invokes them ------------
+
+type Handler = (
+  event: ReturnType<typeof apiEvent>,
+  context: ReturnType<typeof lambdaContext>,
+) => Promise<APIGatewayProxyResult>;
+
+const SECRET = 'the client secret';
+const PUBLIC_APP = ALICE_APP;
+const BASIC_APP = registeredClient({
+  client_id: 'basic-app',
+  client_id_issued_at: START - 100,
+  redirect_uris: [REDIRECT_URI],
+  token_endpoint_auth_method: 'client_secret_basic',
+  client_secret_hash: hashSecret(SECRET),
+});
+const POST_APP = registeredClient({
+  client_id: 'post-app',
+  client_id_issued_at: START - 100,
+  redirect_uris: [REDIRECT_URI],
+  token_endpoint_auth_method: 'client_secret_post',
+  client_secret_hash: hashSecret(SECRET),
+});
+const HANDLER_CLIENTS = new Map([PUBLIC_APP, BASIC_APP, POST_APP].map((app) => [app.client_id, app]));
+
+let tokenHandler: Handler;
+let revokeHandler: Handler;
+
+beforeAll(async () => {
+  // The entries build a handler from the environment when imported: point that one at the same
+  // tables and key, then build the handlers under test from the suite's own ports and clock.
+  const env = { ...db.env(), SIGNING_KEY_FILE: join(keyDir, 'signing-key.json'), ISSUER_URL: config.issuer };
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  try {
+    const token = await import('../../lambda/token.js');
+    const revoke = await import('../../lambda/revoke.js');
+    const clients = { getById: async (clientId: string) => HANDLER_CLIENTS.get(clientId) };
+    tokenHandler = token.createHandler({ ...deps, clients, activity: { recordUse: async () => {} } }) as Handler;
+    revokeHandler = revoke.createHandler({ clients, grants: deps.grants }) as Handler;
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+});
+
+/** RFC 6749 2.3.1: each part form-urlencoded, then joined with ':' and Base64-encoded. */
+function basicAuthorization(clientId: string, secret: string): string {
+  const form = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${form(clientId)}:${form(secret)}`).toString('base64')}`;
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  json: Record<string, unknown>;
+}
+
+async function post(
+  handler: Handler,
+  path: string,
+  fields: Record<string, string>,
+  authorization?: string,
+): Promise<Reply> {
+  const result = await handler(
+    apiEvent({
+      method: 'POST',
+      path,
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        ...(authorization ? { Authorization: authorization } : {}),
+      },
+      body: new URLSearchParams(fields).toString(),
+    }),
+    lambdaContext(path.slice(1), 'req-1'),
+  );
+  const headers = Object.fromEntries(
+    Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
+  );
+  return { status: result.statusCode, headers, json: result.body ? JSON.parse(result.body) : {} };
+}
+
+/** How each way of authenticating puts the client's credentials on a request. */
+type Way = 'basic' | 'post' | 'none';
+function credentials(
+  way: Way,
+  app: RegisteredClient,
+  secret = SECRET,
+): { fields: Record<string, string>; authorization: string | undefined } {
+  switch (way) {
+    case 'basic':
+      return { fields: {}, authorization: basicAuthorization(app.client_id, secret) };
+    case 'post':
+      return { fields: { client_id: app.client_id, client_secret: secret }, authorization: undefined };
+    case 'none':
+      return { fields: { client_id: app.client_id }, authorization: undefined };
+  }
+}
+
+async function tokenCall(app: RegisteredClient, way: Way, fields: Record<string, string>, secret = SECRET) {
+  const auth = credentials(way, app, secret);
+  return post(tokenHandler, '/token', { ...auth.fields, ...fields }, auth.authorization);
+}
+
+async function codeCall(app: RegisteredClient, way: Way, scope: string, secret = SECRET) {
+  const issued = await issueCode({ client_id: app.client_id, scope });
+  return tokenCall(app, way, exchangeParams(issued), secret);
+}
+
+const wayOf = (app: RegisteredClient): Way =>
+  app.token_endpoint_auth_method === 'none'
+    ? 'none'
+    : app.token_endpoint_auth_method === 'client_secret_basic'
+      ? 'basic'
+      : 'post';
+
+function expectOAuthError(reply: Reply, status: number, error: string): void {
+  expect(reply.json.error, JSON.stringify(reply.json)).toBe(error);
+  expect(reply.status).toBe(status);
+}
+
+describe('POST /token: the scope granted, always in the response (RFC 6749 3.3, 5.1)', () => {
+  // The pending authorization holds what /authorize granted: the requested scopes the deployment
+  // defines (grantableScope). The client asked for more than each of these cases holds.
+  it.each([
+    ['everything it asked for', 'mcp:read mcp:write'],
+    ['part of what it asked for', 'mcp:read'],
+    ['nothing it asked for, as an empty scope', ''],
+  ])('an authorization_code grant of %s says so', async (_name, granted) => {
+    const reply = await codeCall(PUBLIC_APP, 'none', granted);
+    expect(reply.status).toBe(200);
+    expect(reply.json).toHaveProperty('scope', granted);
+  });
+
+  it('a refresh repeating the scope of the token response is accepted, and says the scope again', async () => {
+    const first = await codeCall(PUBLIC_APP, 'none', 'mcp:read');
+    const again = await tokenCall(PUBLIC_APP, 'none', {
+      grant_type: 'refresh_token',
+      refresh_token: first.json.refresh_token as string,
+      scope: first.json.scope as string,
+    });
+    expect(again.status).toBe(200);
+    expect(again.json).toHaveProperty('scope', 'mcp:read');
+  });
+
+  it('a refresh without scope says the granted scope', async () => {
+    const first = await codeCall(PUBLIC_APP, 'none', 'mcp:read');
+    const again = await tokenCall(PUBLIC_APP, 'none', {
+      grant_type: 'refresh_token',
+      refresh_token: first.json.refresh_token as string,
+    });
+    expect(again.json).toHaveProperty('scope', 'mcp:read');
+  });
+
+  it('a narrowing refresh says the narrower scope', async () => {
+    const first = await codeCall(PUBLIC_APP, 'none', 'mcp:read mcp:write');
+    const again = await tokenCall(PUBLIC_APP, 'none', {
+      grant_type: 'refresh_token',
+      refresh_token: first.json.refresh_token as string,
+      scope: 'mcp:write',
+    });
+    expect(again.json).toHaveProperty('scope', 'mcp:write');
+  });
+
+  it('after an empty grant, a refresh repeating the empty scope is accepted and still says scope ""', async () => {
+    const first = await codeCall(PUBLIC_APP, 'none', '');
+    const again = await tokenCall(PUBLIC_APP, 'none', {
+      grant_type: 'refresh_token',
+      refresh_token: first.json.refresh_token as string,
+      scope: first.json.scope as string,
+    });
+    expect(again.status).toBe(200);
+    expect(again.json).toHaveProperty('scope', '');
+  });
+
+  it.each([
+    ['a scope it asked for and was not granted', 'mcp:read', 'mcp:read mcp:write'],
+    ['any scope after an empty grant', '', 'mcp:read'],
+  ])('a refresh asking for %s is invalid_scope, and the refresh token still works', async (_name, granted, asked) => {
+    const first = await codeCall(PUBLIC_APP, 'none', granted);
+    const refreshToken = first.json.refresh_token as string;
+    expectOAuthError(
+      await tokenCall(PUBLIC_APP, 'none', { grant_type: 'refresh_token', refresh_token: refreshToken, scope: asked }),
+      400,
+      'invalid_scope',
+    );
+    const again = await tokenCall(PUBLIC_APP, 'none', { grant_type: 'refresh_token', refresh_token: refreshToken });
+    expect(again.status).toBe(200);
+  });
+});
+
+describe('POST /token and /revoke: a client with a secret by HTTP Basic or in the body (RFC 6749 2.3.1)', () => {
+  it.each([
+    ['client_secret_basic', 'basic', BASIC_APP],
+    ['client_secret_basic', 'post', BASIC_APP],
+    ['client_secret_post', 'post', POST_APP],
+    ['client_secret_post', 'basic', POST_APP],
+  ] as const)('a %s client authenticating with %s gets tokens, refreshes and revokes', async (_method, way, app) => {
+    const tokens = await codeCall(app, way, 'mcp:read');
+    expect(tokens.status, JSON.stringify(tokens.json)).toBe(200);
+    const refreshed = await tokenCall(app, way, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.json.refresh_token as string,
+    });
+    expect(refreshed.status, JSON.stringify(refreshed.json)).toBe(200);
+
+    const auth = credentials(way, app);
+    const revoked = await post(
+      revokeHandler,
+      '/revoke',
+      { ...auth.fields, token: refreshed.json.refresh_token as string },
+      auth.authorization,
+    );
+    expect(revoked.status).toBe(200);
+    expectOAuthError(
+      await tokenCall(app, way, { grant_type: 'refresh_token', refresh_token: refreshed.json.refresh_token as string }),
+      400,
+      'invalid_grant',
+    );
+  });
+
+  it('revocation with the method the client did not register takes effect (Authlib revokes with Basic)', async () => {
+    const tokens = await codeCall(POST_APP, 'post', 'mcp:read');
+    const revoked = await post(
+      revokeHandler,
+      '/revoke',
+      { token: tokens.json.refresh_token as string, token_type_hint: 'refresh_token' },
+      basicAuthorization(POST_APP.client_id, SECRET),
+    );
+    expect(revoked.status).toBe(200);
+    expectOAuthError(
+      await tokenCall(POST_APP, 'post', {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.json.refresh_token as string,
+      }),
+      400,
+      'invalid_grant',
+    );
+  });
+
+  it.each([BASIC_APP, POST_APP])(
+    'a secret client ($token_endpoint_auth_method) never falls back to none',
+    async (app) => {
+      const reply = await codeCall(app, 'none', 'mcp:read');
+      expectOAuthError(reply, 401, 'invalid_client');
+      expect(reply.headers['www-authenticate']).toBeUndefined();
+      const revoke = await post(revokeHandler, '/revoke', { client_id: app.client_id, token: 'anything' });
+      expectOAuthError(revoke, 401, 'invalid_client');
+    },
+  );
+
+  it.each(['basic', 'post'] as const)('a public client presenting a secret by %s is invalid_client', async (way) => {
+    const reply = await codeCall(PUBLIC_APP, way, 'mcp:read', 'a made-up secret');
+    expectOAuthError(reply, 401, 'invalid_client');
+    const auth = credentials(way, PUBLIC_APP, 'a made-up secret');
+    const revoke = await post(revokeHandler, '/revoke', { ...auth.fields, token: 'anything' }, auth.authorization);
+    expectOAuthError(revoke, 401, 'invalid_client');
+  });
+
+  it.each([
+    ['client_secret_basic', BASIC_APP],
+    ['client_secret_post', POST_APP],
+  ] as const)(
+    'a %s client with a wrong secret: by Basic 401 with WWW-Authenticate Basic, in the body without',
+    async (_method, app) => {
+      const byBasic = await codeCall(app, 'basic', 'mcp:read', 'wrong');
+      expectOAuthError(byBasic, 401, 'invalid_client');
+      expect(byBasic.headers['www-authenticate']).toMatch(/^Basic /);
+      const inBody = await codeCall(app, 'post', 'mcp:read', 'wrong');
+      expectOAuthError(inBody, 401, 'invalid_client');
+      expect(inBody.headers['www-authenticate']).toBeUndefined();
+    },
+  );
+
+  it.each([BASIC_APP, POST_APP])(
+    'both Basic and client_secret in one request ($token_endpoint_auth_method) is invalid_request',
+    async (app) => {
+      const issued = await issueCode({ client_id: app.client_id, scope: 'mcp:read' });
+      const reply = await post(
+        tokenHandler,
+        '/token',
+        { ...exchangeParams(issued), client_secret: SECRET },
+        basicAuthorization(app.client_id, SECRET),
+      );
+      expectOAuthError(reply, 400, 'invalid_request');
+      // The refusal did not spend the code: the client's own method still redeems it.
+      expect((await tokenCall(app, wayOf(app), exchangeParams(issued))).status).toBe(200);
+    },
+  );
 });
