@@ -12,6 +12,8 @@ import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
 import { admitAuthorizeRequest } from './domain/authorization-admission.js';
 import { REFUSALS, type Refusal } from './domain/authorization-refusal.js';
 import type { ClientStore } from './domain/clients.js';
+import { clientVersion } from './domain/consent-memory.js';
+import { isLoopbackRedirectUri } from './domain/redirect-uri-policy.js';
 import { invokePolicy } from './http/invoke-policy.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { clientDirectoryFromEnv } from './wiring/clients.js';
@@ -66,6 +68,10 @@ async function authorize(
         [ADMISSION_CONTEXT_KEYS.clientUri]: client.client_uri ?? '',
         [ADMISSION_CONTEXT_KEYS.redirectUri]: redirectUri,
         [ADMISSION_CONTEXT_KEYS.tokenEndpointAuthMethod]: client.token_endpoint_auth_method,
+        [ADMISSION_CONTEXT_KEYS.clientVersion]: clientVersion(client),
+        // Registered clients have an issue time; a metadata document's client has none (0).
+        [ADMISSION_CONTEXT_KEYS.metadataDocument]: client.client_id_issued_at === 0 ? 'true' : '',
+        [ADMISSION_CONTEXT_KEYS.loopbackOnly]: client.redirect_uris.every(isLoopbackRedirectUri) ? 'true' : '',
       },
     };
   } catch (error) {

@@ -11,6 +11,12 @@ export const ADMISSION_CONTEXT_KEYS = {
   clientUri: 'clientUri',
   redirectUri: 'redirectUri',
   tokenEndpointAuthMethod: 'tokenEndpointAuthMethod',
+  /** Digest of the client's metadata: what a remembered approval is bound to. */
+  clientVersion: 'clientVersion',
+  /** 'true' for a Client ID Metadata Document client, '' otherwise. */
+  metadataDocument: 'metadataDocument',
+  /** 'true' when every redirect URI the client lists is a loopback one, '' otherwise. */
+  loopbackOnly: 'loopbackOnly',
 } as const;
 
 /** Context keys a Deny carries; the gateway response template reads the same names. */

@@ -13,10 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { ENDPOINTS } from '../contract/endpoints.js';
 import { DEFAULT_LIFETIMES } from '../contract/environment.js';
 import { parseAuthorizationRequest, redirectWithParams } from './authorization-request.js';
+import { type Approval, ConsentMemory } from './consent-memory.js';
 import { constantTimeEqual } from './constant-time.js';
 import { newSecret } from './credentials.js';
 import type { GrantStore, PendingAuthorization } from './grants.js';
-import { OAuthError } from './oauth-error.js';
+import { OAuthError, type OAuthErrorCode } from './oauth-error.js';
 import { type QueryResult, repeatedParameterError } from './query.js';
 import { grantableScope, resolveResource, type ServerConfig } from './server-config.js';
 import { formToken, formTokenMatches, signValue, verifySignedValue } from './signed-values.js';
@@ -41,9 +42,14 @@ export interface ConsentView {
   /** The server the person is granting access to, as they know it: the issuer's host. */
   serverName: string;
   clientUri?: string;
+  /** For a Client ID Metadata Document client: the host its client_id URL names (who vouches for it). */
+  clientIdHost?: string;
   /** Where the person will be sent back to, as they should read it. */
   returnTo: string;
-  scope: string;
+  /** The scopes that will be granted, one per entry. */
+  scopes: string[];
+  /** A metadata document that lists only loopback redirect URIs: any program on the machine could receive the code. */
+  loopbackOnly: boolean;
 }
 
 /**
@@ -67,7 +73,14 @@ export type FlowOutcome =
       failure?: unknown;
     }
   | { kind: 'consent'; view: ConsentView; browser: BrowserState[] }
-  | { kind: 'error-page'; status: number; title: string; message: string };
+  | {
+      kind: 'error-page';
+      status: number;
+      title: string;
+      message: string;
+      /** A link the person may follow back to the client, with the error for it (never followed for them). */
+      link?: { href: string; label: string };
+    };
 
 type RedirectOutcome = Extract<FlowOutcome, { kind: 'redirect' }>;
 
@@ -77,12 +90,26 @@ export interface AdmittedClient {
   clientName: string;
   clientUri: string;
   redirectUri: string;
+  /** Digest of the client's registered metadata or metadata document (consent-memory.ts clientVersion). */
+  clientVersion: string;
+  /** A Client ID Metadata Document client (its client_id is a URL). */
+  metadataDocument: boolean;
+  /** Every redirect URI it lists is a loopback one. */
+  loopbackOnly: boolean;
 }
 
-const MAX_REMEMBERED_CLIENTS = 20;
+/** The purpose the transaction cookie is signed for: only a value this server set binds a request. */
+const TRANSACTION_PURPOSE = 'mcpgw_tx';
 
-function sameSecret(a: string | undefined, b: string): boolean {
-  return a !== undefined && constantTimeEqual(a, b);
+/** The transaction cookie's value for a pending request: its id, signed. */
+function transactionValue(deps: FlowDeps, requestId: string): string {
+  return signValue(deps.cookieKey, TRANSACTION_PURPOSE, requestId);
+}
+
+/** Whether the browser's transaction cookie is the one this server set for this request. */
+function boundTo(deps: FlowDeps, cookie: string | undefined, requestId: string): boolean {
+  const value = verifySignedValue(deps.cookieKey, TRANSACTION_PURPOSE, cookie);
+  return value !== undefined && requestId !== '' && constantTimeEqual(value, requestId);
 }
 
 function toClient(
@@ -113,15 +140,32 @@ function errorPage(status: number, title: string, message: string): FlowOutcome 
   return { kind: 'error-page', status, title, message };
 }
 
-function rememberedClients(deps: FlowDeps, cookie: string | undefined): string[] {
-  const value = verifySignedValue(deps.cookieKey, CONSENT_PURPOSE, cookie);
-  if (!value) return [];
-  try {
-    const parsed: unknown = JSON.parse(value);
-    return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === 'string') : [];
-  } catch {
-    return [];
-  }
+function rememberedConsent(deps: FlowDeps, cookie: string | undefined): ConsentMemory {
+  return ConsentMemory.parse(verifySignedValue(deps.cookieKey, CONSENT_PURPOSE, cookie));
+}
+
+/**
+ * An error in the request of a client this browser never approved (for this redirect URI, as
+ * it is registered now): shown on a page with a link back, never an automatic redirect, so that
+ * open registration cannot turn /authorize into an open redirector (RFC 9700 section 4.11.2).
+ */
+function untrustedError(deps: FlowDeps, client: AdmittedClient, error: OAuthError, state: string | undefined) {
+  const name = client.clientName || 'The application';
+  return {
+    kind: 'error-page' as const,
+    status: 400,
+    title: 'This connection cannot be completed',
+    message: `${name} sent a request this server cannot accept: ${error.description} (${error.code})`,
+    link: {
+      href: redirectWithParams(client.redirectUri, {
+        error: error.code,
+        error_description: error.description,
+        state,
+        iss: deps.config.issuer,
+      }),
+      label: `Return to ${describeReturn(client.redirectUri)}`,
+    },
+  };
 }
 
 /** How the consent page names the place a person is sent back to. */
@@ -131,17 +175,23 @@ export function describeReturn(redirectUri: string): string {
   return `the app that handles ${scheme}: links`;
 }
 
+function upstreamLogin(pending: PendingAuthorization) {
+  return {
+    state: pending.id,
+    nonce: pending.upstream_nonce,
+    codeVerifier: pending.upstream_code_verifier,
+    ...(pending.upstream_prompt ? { prompt: pending.upstream_prompt } : {}),
+    ...(pending.max_age !== undefined ? { maxAge: pending.max_age } : {}),
+  };
+}
+
 async function toUpstream(
   deps: FlowDeps,
   pending: PendingAuthorization,
   browser: BrowserState[],
   status: 302 | 303,
 ): Promise<FlowOutcome> {
-  const url = await deps.upstream.authorizationUrl({
-    state: pending.id,
-    nonce: pending.upstream_nonce,
-    codeVerifier: pending.upstream_code_verifier,
-  });
+  const url = await deps.upstream.authorizationUrl(upstreamLogin(pending));
   return { kind: 'redirect', status, location: url.toString(), browser };
 }
 
@@ -151,10 +201,14 @@ export async function startAuthorization(
   query: QueryResult,
   consentCookie: string | undefined,
 ): Promise<FlowOutcome> {
+  const memory = rememberedConsent(deps, consentCookie);
+  // Errors go back by redirect (RFC 6749 4.1.2.1) only to a client this browser approved.
+  const trusted = memory.trusts(client.clientId, client.clientVersion, client.redirectUri);
+  const refuse = (error: OAuthError, state: string | undefined): FlowOutcome =>
+    trusted ? errorToClient(deps, client.redirectUri, error, state) : untrustedError(deps, client, error, state);
   if (!query.ok) {
     // The authorizer already refuses repeated parameters; this is defence in depth.
-    const error = repeatedParameterError(query.repeated);
-    return errorToClient(deps, client.redirectUri, error, undefined);
+    return refuse(repeatedParameterError(query.repeated), undefined);
   }
   const { params } = query;
   const state = params.state;
@@ -162,35 +216,55 @@ export async function startAuthorization(
   try {
     request = parseAuthorizationRequest(params);
   } catch (error) {
-    if (error instanceof OAuthError) return errorToClient(deps, client.redirectUri, error, state);
+    if (error instanceof OAuthError) return refuse(error, state);
     throw error;
   }
   const resource = resolveResource(deps.config, request.resource);
   if (!resource) {
-    const error = new OAuthError('invalid_target', 'resource is not a protected resource of this server.');
-    return errorToClient(deps, client.redirectUri, error, state);
+    return refuse(new OAuthError('invalid_target', 'resource is not a protected resource of this server.'), state);
+  }
+  const scope = grantableScope(deps.config, request.scope);
+  const approval: Approval = {
+    clientId: client.clientId,
+    clientVersion: client.clientVersion,
+    redirectUri: client.redirectUri,
+    resource,
+    scope,
+  };
+  const covered = memory.covers(approval);
+  // OpenID Connect prompt=none: no page at all; without an approval covering it, consent_required.
+  if (request.prompt.has('none') && !covered) {
+    return refuse(
+      new OAuthError('consent_required', 'The person has not approved this request in this browser.'),
+      state,
+    );
   }
   const pending: PendingAuthorization = {
     id: newSecret(),
     client_id: client.clientId,
+    client_version: client.clientVersion,
     redirect_uri: client.redirectUri,
     redirect_uri_in_request: params.redirect_uri !== undefined,
     code_challenge: request.codeChallenge,
     ...(state !== undefined ? { state } : {}),
-    scope: grantableScope(deps.config, request.scope),
+    scope,
     resource,
     upstream_nonce: randomBytes(32).toString('base64url'),
     upstream_code_verifier: randomBytes(48).toString('base64url'),
+    ...(request.prompt.has('none') ? { upstream_prompt: 'none' as const } : {}),
+    ...(request.prompt.has('login') ? { upstream_prompt: 'login' as const } : {}),
+    ...(request.maxAge !== undefined ? { max_age: request.maxAge } : {}),
     expires_at: deps.now() + DEFAULT_LIFETIMES.pendingAuthorization,
   };
   await deps.grants.putPending(pending);
   const bind: BrowserState = {
     set: 'transaction',
-    value: pending.id,
+    value: transactionValue(deps, pending.id),
     maxAgeSeconds: DEFAULT_LIFETIMES.pendingAuthorization,
   };
 
-  if (rememberedClients(deps, consentCookie).includes(client.clientId)) {
+  // prompt=consent: the page, even for what was approved before.
+  if (covered && !request.prompt.has('consent')) {
     return toUpstream(deps, pending, [bind], 302);
   }
   return {
@@ -204,8 +278,12 @@ export async function startAuthorization(
       clientId: client.clientId,
       serverName: new URL(deps.config.issuer).host,
       ...(client.clientUri ? { clientUri: client.clientUri } : {}),
+      ...(client.metadataDocument && URL.canParse(client.clientId)
+        ? { clientIdHost: new URL(client.clientId).host }
+        : {}),
       returnTo: describeReturn(client.redirectUri),
-      scope: pending.scope,
+      scopes: pending.scope.split(' ').filter(Boolean),
+      loopbackOnly: client.metadataDocument && client.loopbackOnly,
     },
   };
 }
@@ -221,11 +299,16 @@ export async function submitConsent(deps: FlowDeps, submission: ConsentSubmissio
   const { form } = submission;
   const requestId = form.request ?? '';
   const expired = () => errorPage(400, 'This request has expired', 'Go back to the application and connect again.');
-  if (submission.origin && submission.origin !== 'null' && submission.origin !== new URL(deps.config.issuer).origin) {
+  // The consent page's Referrer-Policy (same-origin) makes browsers send its origin with the form:
+  // anything else, `null` (a sandboxed or opaque page) or no Origin at all, is not our form.
+  if (submission.origin !== new URL(deps.config.issuer).origin) {
     return errorPage(403, 'Request refused', 'The form was not sent from this server.');
   }
   // The form token proves this server rendered the form; the cookie proves this browser started the flow.
-  if (!formTokenMatches(deps.cookieKey, requestId, form.csrf) || !sameSecret(submission.transactionCookie, requestId)) {
+  if (
+    !formTokenMatches(deps.cookieKey, requestId, form.csrf) ||
+    !boundTo(deps, submission.transactionCookie, requestId)
+  ) {
     return expired();
   }
   const pending = await deps.grants.getPending(requestId);
@@ -236,13 +319,16 @@ export async function submitConsent(deps: FlowDeps, submission: ConsentSubmissio
     const error = new OAuthError('access_denied', 'The person declined to authorize the client.');
     return errorToClient(deps, pending.redirect_uri, error, pending.state, 303);
   }
-  const remembered = [
-    pending.client_id,
-    ...rememberedClients(deps, submission.consentCookie).filter((id) => id !== pending.client_id),
-  ];
+  const remembered = rememberedConsent(deps, submission.consentCookie).remember({
+    clientId: pending.client_id,
+    clientVersion: pending.client_version ?? '',
+    redirectUri: pending.redirect_uri,
+    resource: pending.resource,
+    scope: pending.scope,
+  });
   const consent: BrowserState = {
     set: 'consent',
-    value: signValue(deps.cookieKey, CONSENT_PURPOSE, JSON.stringify(remembered.slice(0, MAX_REMEMBERED_CLIENTS))),
+    value: signValue(deps.cookieKey, CONSENT_PURPOSE, remembered.serialize()),
     maxAgeSeconds: DEFAULT_LIFETIMES.consentMemory,
   };
   return toUpstream(deps, pending, [consent], 303);
@@ -255,7 +341,7 @@ export async function completeCallback(
   transactionCookie: string | undefined,
 ): Promise<FlowOutcome> {
   const state = params.state ?? '';
-  if (!state || !sameSecret(transactionCookie, state)) {
+  if (!state || !boundTo(deps, transactionCookie, state)) {
     return errorPage(400, 'Sign-in cannot be completed here', 'Start again from the application, in this browser.');
   }
   const pending = await deps.grants.takePending(state);
@@ -264,15 +350,10 @@ export async function completeCallback(
   }
   let subject: string;
   try {
-    ({ subject } = await deps.upstream.completeLogin(callbackUrl, {
-      state: pending.id,
-      nonce: pending.upstream_nonce,
-      codeVerifier: pending.upstream_code_verifier,
-    }));
+    ({ subject } = await deps.upstream.completeLogin(callbackUrl, upstreamLogin(pending)));
   } catch (error) {
     if (!(error instanceof UpstreamLoginError)) return unavailableToClient(deps, pending, error);
-    const denied = new OAuthError('access_denied', 'Sign-in at the identity provider did not complete.');
-    return errorToClient(deps, pending.redirect_uri, denied, pending.state);
+    return errorToClient(deps, pending.redirect_uri, upstreamRefusal(error), pending.state);
   }
   let code: string;
   try {
@@ -281,6 +362,38 @@ export async function completeCallback(
     return unavailableToClient(deps, pending, error);
   }
   return toClient(deps, pending.redirect_uri, { code, state: pending.state });
+}
+
+/**
+ * The provider's answer as the client should hear it: what the person or the provider decided
+ * (a declined sign-in, and for prompt=none the OpenID Connect login_required and its kin) is
+ * passed on; a sign-in that could not be verified (a failed code exchange, an ID token that did
+ * not validate, a provider error about this server's own request) is server_error.
+ */
+const PASSED_ON: ReadonlySet<string> = new Set<OAuthErrorCode>([
+  'access_denied',
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'account_selection_required',
+  'temporarily_unavailable',
+]);
+
+function upstreamRefusal(error: UpstreamLoginError): OAuthError {
+  if (error.code !== undefined && PASSED_ON.has(error.code)) {
+    const description =
+      error.code === 'access_denied'
+        ? 'Sign-in at the identity provider did not complete.'
+        : `The identity provider answered ${error.code}.`;
+    return new OAuthError(error.code as OAuthErrorCode, description);
+  }
+  if (error.code === 'server_error') {
+    return new OAuthError(
+      'temporarily_unavailable',
+      'The identity provider could not complete the sign-in. Try again.',
+    );
+  }
+  return new OAuthError('server_error', 'The sign-in at the identity provider could not be verified.');
 }
 
 /**

@@ -5,6 +5,9 @@
  */
 import { OAuthError } from './oauth-error.js';
 
+/** OpenID Connect Core 3.1.2.1 `prompt` values this server acts on. */
+export type Prompt = 'none' | 'login' | 'consent';
+
 export interface AuthorizationRequest {
   responseType: 'code';
   codeChallenge: string;
@@ -12,6 +15,28 @@ export interface AuthorizationRequest {
   state?: string;
   scope?: string;
   resource?: string;
+  /** The prompt values asked for; `select_account` and unknown values are ignored. */
+  prompt: ReadonlySet<Prompt>;
+  /** OpenID Connect `max_age`: seconds since the person last signed in at the provider. */
+  maxAge?: number;
+}
+
+const PROMPTS: readonly string[] = ['none', 'login', 'consent'];
+
+function parsePrompt(value: string | undefined): Set<Prompt> {
+  const values = (value ?? '').split(' ').filter(Boolean);
+  const prompts = new Set(values.filter((item): item is Prompt => PROMPTS.includes(item)));
+  // OIDC Core 3.1.2.1: none with any other value is an error.
+  if (values.includes('none') && values.length > 1) {
+    throw new OAuthError('invalid_request', 'prompt=none cannot be combined with other prompt values.');
+  }
+  return prompts;
+}
+
+function parseMaxAge(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new OAuthError('invalid_request', 'max_age must be a whole number of seconds.');
+  return Number(value);
 }
 
 // RFC 7636 4.2: a code challenge is 43 to 128 unreserved characters (S256 yields exactly 43).
@@ -31,10 +56,14 @@ export function parseAuthorizationRequest(params: Readonly<Record<string, string
   if (!CODE_CHALLENGE.test(codeChallenge)) {
     throw new OAuthError('invalid_request', 'code_challenge must be 43 to 128 unreserved characters.');
   }
+  const prompt = parsePrompt(params.prompt);
+  const maxAge = parseMaxAge(params.max_age);
   return {
     responseType: 'code',
     codeChallenge,
     codeChallengeMethod: 'S256',
+    prompt,
+    ...(maxAge !== undefined ? { maxAge } : {}),
     ...(params.state !== undefined ? { state: params.state } : {}),
     ...(params.scope !== undefined ? { scope: params.scope } : {}),
     ...(params.resource !== undefined ? { resource: params.resource } : {}),

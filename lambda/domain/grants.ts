@@ -8,6 +8,8 @@ export interface PendingAuthorization {
   /** 256 random bits; also the `state` sent upstream and the browser-binding cookie value. */
   id: string;
   client_id: string;
+  /** The client's version when the person saw it (consent-memory.ts): what an approval remembers. */
+  client_version?: string;
   redirect_uri: string;
   /** Whether the client's request named redirect_uri (RFC 6749 4.1.3 then requires it at /token). */
   redirect_uri_in_request: boolean;
@@ -17,6 +19,10 @@ export interface PendingAuthorization {
   resource: string;
   upstream_nonce: string;
   upstream_code_verifier: string;
+  /** The client's prompt=none or prompt=login, passed to the provider. */
+  upstream_prompt?: 'none' | 'login';
+  /** The client's max_age, passed to the provider and checked against auth_time. */
+  max_age?: number;
   /** Seconds since the epoch. */
   expires_at: number;
 }

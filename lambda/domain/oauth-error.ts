@@ -16,7 +16,12 @@ export type OAuthErrorCode =
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  // OpenID Connect Core 3.1.2.6: authorization responses to prompt=none (and from the provider).
+  | 'login_required'
+  | 'consent_required'
+  | 'interaction_required'
+  | 'account_selection_required';
 
 const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_request: 400,
@@ -33,6 +38,10 @@ const DEFAULT_STATUS: Record<OAuthErrorCode, number> = {
   invalid_client_metadata: 400,
   server_error: 500,
   temporarily_unavailable: 503,
+  login_required: 400,
+  consent_required: 400,
+  interaction_required: 400,
+  account_selection_required: 400,
 };
 
 export class OAuthError extends Error {

@@ -156,3 +156,10 @@ export function matchRedirectUri(registered: readonly string[], requested: strin
   if (registered.includes(requested)) return requested;
   return registered.some((uri) => matchesLoopbackOnAnyPort(uri, requested)) ? requested : undefined;
 }
+
+/** Whether a registered redirect URI is a loopback one (RFC 8252 7.3): any program on the machine may listen there. */
+export function isLoopbackRedirectUri(uri: string): boolean {
+  const parts = splitUri(uri);
+  const authority = parts?.authority === undefined ? undefined : splitAuthority(parts.authority);
+  return parts !== undefined && authority !== undefined && isLoopbackHttp(parts, authority);
+}

@@ -11,6 +11,10 @@ export interface UpstreamLogin {
   nonce: string;
   /** This server's own PKCE verifier for the upstream code exchange. */
   codeVerifier: string;
+  /** Passed on from the client's request: `login` forces a fresh sign-in, `none` forbids any page. */
+  prompt?: 'none' | 'login';
+  /** Passed on from the client's request, and checked against the ID token's auth_time. */
+  maxAge?: number;
 }
 
 export interface UpstreamIdentity {
@@ -19,9 +23,13 @@ export interface UpstreamIdentity {
 }
 
 export class UpstreamLoginError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The provider's own OAuth error code, when it answered the authorization request with one. */
+  readonly code?: string;
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super(message, options);
     this.name = 'UpstreamLoginError';
+    if (options?.code !== undefined) this.code = options.code;
   }
 }
 

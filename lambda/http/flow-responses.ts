@@ -6,22 +6,33 @@ import { escapeHtml, PAGE_HEADERS, page } from './html.js';
 import { logger } from './powertools.js';
 import { NO_STORE_HEADERS } from './responses.js';
 
+/** Text the client chose, isolated so that its direction cannot reorder the sentence around it. */
+const clientText = (text: string) => `<bdi>${escapeHtml(text)}</bdi>`;
+
 function consentPage(view: ConsentView): string {
-  const name = view.clientName ? `<strong>${escapeHtml(view.clientName)}</strong>` : 'An unnamed application';
+  const name = view.clientName ? `<strong>${clientText(view.clientName)}</strong>` : 'An unnamed application';
   const title = view.clientName ? `Allow ${view.clientName} to connect?` : 'Allow an unnamed application to connect?';
-  const identity = view.clientName
-    ? 'The name is chosen by the application itself.'
-    : `It registered without a name; its client ID is <code>${escapeHtml(view.clientId)}</code>.`;
-  const uri = view.clientUri ? ` (<code>${escapeHtml(view.clientUri)}</code>)` : '';
-  const scope = view.scope ? `<p>It asks for: <code>${escapeHtml(view.scope)}</code>.</p>\n` : '';
+  const identity = view.clientIdHost
+    ? `The name is chosen by the application; <strong>${escapeHtml(view.clientIdHost)}</strong> publishes its description.`
+    : view.clientName
+      ? 'The name is chosen by the application itself.'
+      : `It registered without a name; its client ID is <code>${clientText(view.clientId)}</code>.`;
+  const uri = view.clientUri ? ` (<code>${clientText(view.clientUri)}</code>)` : '';
+  const scopes =
+    view.scopes.length > 0
+      ? `<p>It asks for:</p>\n<ul>${view.scopes.map((scope) => `<li><code>${clientText(scope)}</code></li>`).join('')}</ul>\n`
+      : '';
+  const loopback = view.loopbackOnly
+    ? '<p><strong>Warning:</strong> this application returns only to addresses on this computer (loopback): any program running on it could receive the result.</p>\n'
+    : '';
   // One form whose first submit button approves: it is the form's default button. Nothing is
   // focused on load, so no single stray keypress approves.
   return page(
     title,
     `<h1>${escapeHtml(title)}</h1>
 <p>${name}${uri} wants to use <strong>${escapeHtml(view.serverName)}</strong> on your behalf.</p>
-${scope}<p>After you sign in you will be sent back to <strong>${escapeHtml(view.returnTo)}</strong>.</p>
-<p>${identity} Continue only if you started this connection yourself.</p>
+${scopes}<p>After you sign in you will be sent back to <strong>${clientText(view.returnTo)}</strong>.</p>
+${loopback}<p>${identity} Continue only if you started this connection yourself.</p>
 <form method="post" action="${escapeHtml(view.formAction)}">
 <input type="hidden" name="request" value="${escapeHtml(view.requestId)}">
 <input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
@@ -48,7 +59,8 @@ export function renderFlowOutcome(outcome: FlowOutcome, cookies: CookieSettings)
     case 'consent':
       return {
         statusCode: 200,
-        headers: { ...PAGE_HEADERS },
+        // same-origin: the form's POST then carries this origin in Origin (no-referrer makes it `null`).
+        headers: { ...PAGE_HEADERS, 'Referrer-Policy': 'same-origin' },
         multiValueHeaders: { 'Set-Cookie': browserCookies(cookies, outcome.browser) },
         body: consentPage(outcome.view),
       };
@@ -56,7 +68,13 @@ export function renderFlowOutcome(outcome: FlowOutcome, cookies: CookieSettings)
       return {
         statusCode: outcome.status,
         headers: { ...PAGE_HEADERS },
-        body: page(outcome.title, `<h1>${escapeHtml(outcome.title)}</h1>\n<p>${escapeHtml(outcome.message)}</p>`),
+        body: page(
+          outcome.title,
+          `<h1>${escapeHtml(outcome.title)}</h1>\n<p>${clientText(outcome.message)}</p>` +
+            (outcome.link
+              ? `\n<p><a href="${escapeHtml(outcome.link.href)}" rel="noreferrer">${escapeHtml(outcome.link.label)}</a></p>`
+              : ''),
+        ),
       };
   }
 }

@@ -71,6 +71,8 @@ export class OpenIdUpstream implements UpstreamIdentityProvider {
       nonce: login.nonce,
       code_challenge: await calculatePKCECodeChallenge(login.codeVerifier),
       code_challenge_method: 'S256',
+      ...(login.prompt ? { prompt: login.prompt } : {}),
+      ...(login.maxAge !== undefined ? { max_age: String(login.maxAge) } : {}),
     });
   }
 
@@ -88,6 +90,7 @@ export class OpenIdUpstream implements UpstreamIdentityProvider {
         expectedState: login.state,
         expectedNonce: login.nonce,
         idTokenExpected: true,
+        ...(login.maxAge !== undefined ? { maxAge: login.maxAge } : {}),
       });
       subject = tokens.claims()?.sub;
     } catch (error) {
@@ -150,7 +153,10 @@ function secretAuthentication(clientSecret: string): ClientAuth {
 function loginError(error: unknown): Error {
   const code = (value: unknown) => (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : '?');
   if (error instanceof AuthorizationResponseError)
-    return new UpstreamLoginError(`The sign-in provider returned an error (${code(error.error)}).`, { cause: error });
+    return new UpstreamLoginError(`The sign-in provider returned an error (${code(error.error)}).`, {
+      cause: error,
+      ...(code(error.error) !== '?' ? { code: error.error } : {}),
+    });
   if (error instanceof ResponseBodyError)
     return new UpstreamLoginError(`The sign-in provider refused the code exchange (${code(error.error)}).`, {
       cause: error,

@@ -218,9 +218,9 @@ describe('/token refusals', () => {
     }
     // No Authorization header at all: the secret is missing.
     expectError(await post('/token', { ...fields, client_id: id }), 401, 'invalid_client');
-    // The secret in the body, though the client registered Basic.
+    // A wrong secret in the body (the body is an accepted way for a secret client: RFC 6749 2.3.1).
     expectError(
-      await post('/token', { ...fields, client_id: id, client_secret: registered.client.client_secret as string }),
+      await post('/token', { ...fields, client_id: id, client_secret: 'wrong-secret' }),
       401,
       'invalid_client',
     );
@@ -299,11 +299,14 @@ describe('/token refusals', () => {
 
 // --- /authorize -----------------------------------------------------------------------------
 
-describe('/authorize errors go back to the registered redirect URI with state and iss', () => {
+describe('/authorize errors go back to the registered redirect URI with state and iss, once this browser approved the client', () => {
   let registered: RegisteredTestClient;
+  const jar = new CookieJar();
 
   beforeAll(async () => {
     registered = await registerTestClient(as, 'none');
+    // The person approves the client once in this browser (RFC 9700 4.11.2: only then may errors redirect).
+    await obtainTokens(as, registered, { jar });
   });
 
   it.each([
@@ -318,7 +321,8 @@ describe('/authorize errors go back to the registered redirect URI with state an
       if (value === undefined) attempt.url.searchParams.delete(name);
       else attempt.url.searchParams.set(name, value);
     }
-    const response = await fetch(attempt.url, { redirect: 'manual' });
+    const cookie = jar.header(attempt.url);
+    const response = await fetch(attempt.url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
     await response.body?.cancel();
     expect(response.status).toBe(302);
     const location = response.headers.get('location') ?? '';
@@ -339,7 +343,7 @@ describe('/authorize errors go back to the registered redirect URI with state an
 
     const tokens = await obtainTokens(as, registered, { extra: { scope: 'claudeai' } });
     expect(tokens.access_token).toEqual(expect.any(String));
-    expect(tokens.scope).toBeUndefined();
+    expect(tokens.scope, 'RFC 6749 3.3: the token response says nothing asked for was granted').toBe('');
   });
 });
 
@@ -358,7 +362,7 @@ describe('the consent page', () => {
     expect(url.searchParams.has('code')).toBe(false);
   });
 
-  it('is served with headers that forbid framing, caching and referrers, and a Lax, HttpOnly, host cookie', async () => {
+  it('is served with headers that forbid framing, caching and cross-origin referrers, and a Lax, HttpOnly, host cookie', async () => {
     const registered = await registerTestClient(as, 'none');
     const attempt = await authorizationUrl(as, registered);
     const response = await fetch(attempt.url, { redirect: 'manual' });
@@ -367,7 +371,8 @@ describe('the consent page', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
     expect(response.headers.get('content-security-policy')).toMatch(/(^|;)\s*frame-ancestors 'none'\s*(;|$)/);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    // same-origin, so that the form's POST carries this origin in Origin (no-referrer makes it null).
+    expect(response.headers.get('referrer-policy')).toBe('same-origin');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
 
     const transaction = response.headers.getSetCookie().find((cookie) => cookie.startsWith('mcpgw_tx='));

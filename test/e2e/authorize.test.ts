@@ -1,7 +1,7 @@
 /**
  * End to end: GET /authorize through the local API-Gateway emulation, i.e. the redirect-URI
  * authorizer first (Allow, or Deny rendered as an OAuth JSON error with no redirect), then
- * the placeholder backend, which reports request errors by redirecting to the verified URI.
+ * the backend, which shows request errors on a page linking back to the verified URI (this browser approved no client).
  */
 import { createHash, randomInt } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -77,16 +77,25 @@ async function expectRefusal(res: Response, status: 400 | 403, errors: readonly 
 }
 
 /** A backend error sent to the verified redirect URI (RFC 6749 4.1.2.1). */
-function expectErrorRedirect(res: Response, redirectUri: string, error: string): URL {
-  expect(res.status).toBe(302);
-  const location = res.headers.get('location');
-  expect(location).not.toBeNull();
-  const target = location as string;
+/**
+ * A request error of a client this browser never approved (every client here: these requests
+ * carry no consent cookie) is shown on a page, with a link back carrying the error; the link is
+ * what RFC 6749 4.1.2.1's redirect would have been (RFC 9700 4.11.2: no silent bounce).
+ */
+async function expectErrorShown(res: Response, redirectUri: string, error: string): Promise<URL> {
+  const html = await res.text();
+  expect(res.status, html).toBe(400);
+  expect(res.headers.get('content-type') ?? '').toMatch(/^text\/html/);
+  expect(res.headers.get('location')).toBeNull();
+  const href = /<a href="([^"]+)"/.exec(html)?.[1];
+  expect(href, html).toBeDefined();
+  const target = (href as string).replaceAll('&amp;', '&');
   expect(target.startsWith(`${redirectUri}${redirectUri.includes('?') ? '&' : '?'}`), target).toBe(true);
   const url = new URL(target);
   expect(url.searchParams.get('error'), target).toBe(error);
   expect(url.searchParams.getAll('state'), target).toEqual([STATE]);
   expect(url.searchParams.has('code'), target).toBe(false);
+  expect(url.searchParams.get('iss'), target).toBe(server.url);
   return url;
 }
 
@@ -241,27 +250,27 @@ describe('the backend after the authorizer allowed the request', () => {
     await expectPage(await authorize(validParams(clientId, CALLBACK)));
   });
 
-  it('a missing code_challenge → error redirect with state', async () => {
+  it('a missing code_challenge → error page linking back with state', async () => {
     const res = await authorize(validParams(clientId, CALLBACK, { code_challenge: undefined }));
-    expectErrorRedirect(res, CALLBACK, 'invalid_request');
+    await expectErrorShown(res, CALLBACK, 'invalid_request');
   });
 
-  it('code_challenge_method=plain → error redirect with state', async () => {
+  it('code_challenge_method=plain → error page linking back with state', async () => {
     const res = await authorize(validParams(clientId, CALLBACK, { code_challenge_method: 'plain' }));
-    expectErrorRedirect(res, CALLBACK, 'invalid_request');
+    await expectErrorShown(res, CALLBACK, 'invalid_request');
   });
 
-  it('response_type=token → unsupported_response_type redirect with state', async () => {
+  it('response_type=token → unsupported_response_type page linking back with state', async () => {
     const res = await authorize(validParams(clientId, CALLBACK, { response_type: 'token' }));
-    expectErrorRedirect(res, CALLBACK, 'unsupported_response_type');
+    await expectErrorShown(res, CALLBACK, 'unsupported_response_type');
   });
 
   it('a redirect URI that has a query keeps it', async () => {
     const withQuery = 'https://app.example/cb?x=1';
     const client = await register({ redirect_uris: [withQuery], token_endpoint_auth_method: 'none' });
     const res = await authorize(validParams(client.clientId, withQuery, { code_challenge: undefined }));
-    const url = expectErrorRedirect(res, withQuery, 'invalid_request');
-    expect(res.headers.get('location')?.startsWith('https://app.example/cb?x=1&error=')).toBe(true);
+    const url = await expectErrorShown(res, withQuery, 'invalid_request');
+    expect(url.href.startsWith('https://app.example/cb?x=1&error=')).toBe(true);
     expect(url.searchParams.getAll('x')).toEqual(['1']);
   });
 
@@ -270,6 +279,6 @@ describe('the backend after the authorizer allowed the request', () => {
     const port = randomInt(1024, 65536);
     const requested = `http://127.0.0.1:${port}/`;
     const res = await authorize(validParams(vscode, requested, { response_type: 'token' }));
-    expectErrorRedirect(res, requested, 'unsupported_response_type');
+    await expectErrorShown(res, requested, 'unsupported_response_type');
   });
 });

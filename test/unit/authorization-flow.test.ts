@@ -21,13 +21,14 @@ import {
   startAuthorization,
   submitConsent,
 } from '../../lambda/domain/authorization-flow.js';
+import { type Approval, ConsentMemory } from '../../lambda/domain/consent-memory.js';
 import { hashSecret } from '../../lambda/domain/credentials.js';
 import type { PendingAuthorization } from '../../lambda/domain/grants.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
 import { s256Challenge } from '../../lambda/domain/pkce.js';
 import type { QueryResult } from '../../lambda/domain/query.js';
 import type { ServerConfig } from '../../lambda/domain/server-config.js';
-import { formToken, formTokenMatches, signValue } from '../../lambda/domain/signed-values.js';
+import { formToken, formTokenMatches, signValue, verifySignedValue } from '../../lambda/domain/signed-values.js';
 import {
   type UpstreamIdentity,
   type UpstreamIdentityProvider,
@@ -51,6 +52,12 @@ const UPSTREAM_AUTHORIZE = 'https://idp.example/oauth2/authorize';
 const PENDING_TTL = DEFAULT_LIFETIMES.pendingAuthorization;
 /** The purpose the module signs the consent cookie for (not exported); a test below pins it. */
 const CONSENT_PURPOSE = 'mcpgw_consent';
+/** The purpose the module signs the transaction cookie for (not exported); a test below pins it. */
+const TRANSACTION_PURPOSE = 'mcpgw_tx';
+/** The transaction cookie this server sets for a pending request: its id, signed. */
+const signedTx = (id: string) => signValue(COOKIE_KEY, TRANSACTION_PURPOSE, id);
+/** Tests name the request a browser is bound to; the cookie the browser holds is its signed form. */
+const asCookie = (id: string | undefined) => (id ? signedTx(id) : id);
 
 const CONFIG: ServerConfig = {
   issuer: ISSUER,
@@ -67,12 +74,18 @@ const CLIENT_A: AdmittedClient = {
   clientName: 'Client A',
   clientUri: 'https://client-a.example',
   redirectUri: 'https://client-a.example/callback',
+  clientVersion: 'version-a-1',
+  metadataDocument: false,
+  loopbackOnly: false,
 };
 const CLIENT_B: AdmittedClient = {
   clientId: 'client-b',
   clientName: '',
   clientUri: '',
   redirectUri: 'http://127.0.0.1:43117/cb',
+  clientVersion: 'version-b-1',
+  metadataDocument: false,
+  loopbackOnly: true,
 };
 
 const CODE_VERIFIER = 'client-code-verifier-0123456789-abcdefghijklmnop';
@@ -110,7 +123,7 @@ class FakeUpstream implements UpstreamIdentityProvider {
     this.completed.push({ callbackUrl, login: { ...login } });
     if (this.fault) throw this.fault;
     const error = callbackUrl.searchParams.get('error');
-    if (error) throw new UpstreamLoginError(`The provider answered ${error}.`);
+    if (error) throw new UpstreamLoginError(`The provider answered ${error}.`, { code: error });
     if (callbackUrl.searchParams.get('state') !== login.state) throw new UpstreamLoginError('state mismatch');
     if (callbackUrl.searchParams.get('code') !== `upstream-code.${login.state}`) {
       throw new UpstreamLoginError('The code exchange failed.');
@@ -199,6 +212,17 @@ function expectErrorPage(outcome: FlowOutcome, status: number, title: string): v
   expect(outcome).toStrictEqual({ kind: 'error-page', status, title, message: expect.any(String) });
 }
 
+const UNTRUSTED = 'This connection cannot be completed';
+
+/** The page an error of a client this browser never approved gets: the error, and a link back it may follow. */
+function asUntrustedError(outcome: FlowOutcome): { message: string; link: URL; params: Record<string, string> } {
+  expect(outcome, JSON.stringify(outcome)).toMatchObject({ kind: 'error-page', status: 400, title: UNTRUSTED });
+  const page = outcome as Extract<FlowOutcome, { kind: 'error-page' }>;
+  expect(page.link).toBeDefined();
+  const link = new URL(page.link?.href as string);
+  return { message: page.message, link, params: Object.fromEntries(link.searchParams) };
+}
+
 const EXPIRED = 'This request has expired';
 const NOT_HERE = 'Sign-in cannot be completed here';
 
@@ -209,13 +233,14 @@ async function consentView(overrides: Params = {}, client = CLIENT_A): Promise<C
 
 /** The submission of the consent form that `view` rendered, from the browser that started it. */
 function submission(view: ConsentView, form: Params = {}, rest: Partial<ConsentSubmission> = {}): ConsentSubmission {
-  return {
+  const merged: ConsentSubmission = {
     form: defined({ request: view.requestId, csrf: view.csrf, decision: 'allow', ...form }),
     transactionCookie: view.requestId,
     consentCookie: undefined,
     origin: ISSUER_ORIGIN,
     ...rest,
   };
+  return { ...merged, transactionCookie: asCookie(merged.transactionCookie) };
 }
 
 function consent(view: ConsentView, form: Params = {}, rest: Partial<ConsentSubmission> = {}): Promise<FlowOutcome> {
@@ -233,7 +258,7 @@ function callback(params: Params, transactionCookie: string | undefined): Promis
   const single = defined(params);
   const url = new URL(`${ISSUER}${ENDPOINTS.callback}`);
   for (const [name, value] of Object.entries(single)) url.searchParams.append(name, value);
-  return completeCallback(deps, single, url, transactionCookie);
+  return completeCallback(deps, single, url, asCookie(transactionCookie));
 }
 
 /** A request that went through consent and is off to the upstream provider: its pending id. */
@@ -243,11 +268,24 @@ async function atUpstream(overrides: Params = {}, client = CLIENT_A): Promise<st
   return view.requestId;
 }
 
-const bindTransaction = (value: string): BrowserState => ({
+const bindTransaction = (id: string): BrowserState => ({
   set: 'transaction',
-  value,
+  value: signedTx(id),
   maxAgeSeconds: PENDING_TTL,
 });
+
+/** The consent cookie of a browser that approved `client` for `approved` (default: the request `query` makes). */
+function approvedCookie(client: AdmittedClient, approved: Partial<Approval> = {}): string {
+  const memory = ConsentMemory.empty().remember({
+    clientId: client.clientId,
+    clientVersion: client.clientVersion,
+    redirectUri: client.redirectUri,
+    resource: RESOURCE,
+    scope: 'mcp:read',
+    ...approved,
+  });
+  return signValue(COOKIE_KEY, CONSENT_PURPOSE, memory.serialize());
+}
 
 // ---------------------------------------------------------------------------------------------
 // GET /authorize
@@ -266,13 +304,15 @@ describe('startAuthorization: a fresh authorization asks for consent', () => {
       serverName: 'as.example.com',
       clientUri: 'https://client-a.example',
       returnTo: 'client-a.example',
-      scope: 'mcp:read',
+      scopes: ['mcp:read'],
+      loopbackOnly: false,
     });
     expect(formTokenMatches(COOKIE_KEY, view.requestId, view.csrf), 'the form token is for this request').toBe(true);
     expect(outcome.browser).toStrictEqual([bindTransaction(view.requestId)]);
     expect(await grants.getPending(view.requestId)).toStrictEqual({
       id: view.requestId,
       client_id: 'client-a',
+      client_version: 'version-a-1',
       redirect_uri: CLIENT_A.redirectUri,
       redirect_uri_in_request: true,
       code_challenge: CODE_CHALLENGE,
@@ -349,7 +389,9 @@ describe('startAuthorization: a fresh authorization asks for consent', () => {
   });
 });
 
-describe('startAuthorization: errors go to the verified redirect URI (RFC 6749 4.1.2.1) with state and iss (RFC 9207)', () => {
+describe('startAuthorization: for a client this browser approved, errors go to the verified redirect URI (RFC 6749 4.1.2.1) with state and iss (RFC 9207)', () => {
+  const trusted = (client: AdmittedClient = CLIENT_A) => approvedCookie(client);
+
   it.each([
     // [case and reason, error, request overrides]
     ['no response_type (RFC 6749 4.1.1: required)', 'invalid_request', { response_type: undefined }],
@@ -366,7 +408,7 @@ describe('startAuthorization: errors go to the verified redirect URI (RFC 6749 4
     ['a resource with a trailing slash (RFC 8707: byte for byte)', 'invalid_target', { resource: `${RESOURCE}/` }],
     ['no resource, with two configured (RFC 8707: no default then)', 'invalid_target', { resource: undefined }],
   ] as Array<[string, string, Params]>)('%s -> %s', async (_case, error, overrides) => {
-    const redirect = asRedirect(await start(overrides));
+    const redirect = asRedirect(await start(overrides, CLIENT_A, trusted()));
     expect(redirect.status).toBe(302);
     expect(target(redirect.url)).toBe(CLIENT_A.redirectUri);
     expect(redirect.params).toStrictEqual({
@@ -381,13 +423,13 @@ describe('startAuthorization: errors go to the verified redirect URI (RFC 6749 4
   });
 
   it('RFC 6749 4.1.2.1: state is only echoed when the client sent one', async () => {
-    const redirect = asRedirect(await start({ response_type: 'token', state: undefined }));
+    const redirect = asRedirect(await start({ response_type: 'token', state: undefined }, CLIENT_A, trusted()));
     expect(redirect.params).not.toHaveProperty('state');
     expect(redirect.params).toMatchObject({ error: 'unsupported_response_type', iss: ISSUER });
   });
 
   it('RFC 6749 3.1: a repeated parameter is invalid_request, without a state it cannot choose', async () => {
-    const outcome = await startAuthorization(deps, CLIENT_A, { ok: false, repeated: 'state' }, undefined);
+    const outcome = await startAuthorization(deps, CLIENT_A, { ok: false, repeated: 'state' }, trusted());
     const redirect = asRedirect(outcome);
     expect(target(redirect.url)).toBe(CLIENT_A.redirectUri);
     expect(redirect.params).toStrictEqual({
@@ -400,7 +442,7 @@ describe('startAuthorization: errors go to the verified redirect URI (RFC 6749 4
 
   it("RFC 6749 4.1.2: the redirect URI's own query is kept, the response appended", async () => {
     const client = { ...CLIENT_A, redirectUri: 'https://client-a.example/callback?tenant=7' };
-    const redirect = asRedirect(await start({ response_type: 'token' }, client));
+    const redirect = asRedirect(await start({ response_type: 'token' }, client, trusted(client)));
     expect(redirect.url.search.startsWith('?tenant=7&error=unsupported_response_type&')).toBe(true);
     expect(redirect.params).toMatchObject({ tenant: '7', state: 'client-state-1', iss: ISSUER });
   });
@@ -413,6 +455,50 @@ describe('startAuthorization: errors go to the verified redirect URI (RFC 6749 4
     }
     deps = { ...deps, grants: new OutageAtPut() };
     await expect(start()).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
+
+describe('startAuthorization: for a client this browser never approved, errors are shown, never redirected (RFC 9700 4.11.2)', () => {
+  it.each([
+    ['no cookie: a client registered seconds ago by anyone', () => undefined],
+    ['another client approved', () => approvedCookie(CLIENT_B)],
+    [
+      'this client approved for another redirect URI',
+      () => approvedCookie({ ...CLIENT_A, redirectUri: 'https://client-a.example/other' }),
+    ],
+    [
+      'this client approved before its registration changed',
+      () => approvedCookie({ ...CLIENT_A, clientVersion: 'version-a-0' }),
+    ],
+  ] as Array<[string, () => string | undefined]>)(
+    'an error page with a link back, nothing stored: %s',
+    async (_case, cookie) => {
+      const outcome = await start({ response_type: 'token' }, CLIENT_A, cookie());
+      const { message, link, params } = asUntrustedError(outcome);
+      expect(message).toContain('unsupported_response_type');
+      expect(target(link)).toBe(CLIENT_A.redirectUri);
+      expect(params).toStrictEqual({
+        error: 'unsupported_response_type',
+        error_description: expect.any(String),
+        state: 'client-state-1',
+        iss: ISSUER,
+      });
+      expect((outcome as Extract<FlowOutcome, { kind: 'error-page' }>).link?.label).toBe('Return to client-a.example');
+      expect(grants.size).toBe(0);
+      expect(upstream.started).toEqual([]);
+    },
+  );
+
+  it('a repeated parameter and an unknown resource are shown too', async () => {
+    asUntrustedError(await startAuthorization(deps, CLIENT_A, { ok: false, repeated: 'state' }, undefined));
+    asUntrustedError(await start({ resource: 'https://evil.example/mcp' }));
+  });
+
+  it('the message names the client as registered, and an unnamed one generically', async () => {
+    expect(asUntrustedError(await start({ response_type: 'token' })).message).toMatch(/^Client A sent a request/);
+    expect(asUntrustedError(await start({ response_type: 'token' }, CLIENT_B)).message).toMatch(
+      /^The application sent/,
+    );
   });
 });
 
@@ -463,8 +549,22 @@ describe('startAuthorization: remembered consent skips the consent page for the 
     asConsent(await start({}, CLIENT_A, await cookie()));
   });
 
-  it('a list signed with the key for the consent purpose is remembered (anchors CONSENT_PURPOSE above)', async () => {
-    asRedirect(await start({}, CLIENT_A, signValue(COOKIE_KEY, CONSENT_PURPOSE, JSON.stringify(['x', 'client-a']))));
+  it('a memory signed with the key for the consent purpose is remembered (anchors CONSENT_PURPOSE above)', async () => {
+    asRedirect(await start({}, CLIENT_A, approvedCookie(CLIENT_A)));
+  });
+
+  it('a list of client ids (what the cookie held before approvals were bound) approves nothing', async () => {
+    asConsent(await start({}, CLIENT_A, signValue(COOKIE_KEY, CONSENT_PURPOSE, JSON.stringify(['client-a']))));
+  });
+
+  it('a narrower scope than was approved is covered', async () => {
+    const cookie = approvedCookie(CLIENT_A, { scope: 'mcp:read mcp:write' });
+    asRedirect(await start({ scope: 'mcp:write' }, CLIENT_A, cookie));
+    asRedirect(await start({ scope: undefined }, CLIENT_A, cookie));
+  });
+
+  it('prompt=consent shows the page even for what was approved', async () => {
+    asConsent(await start({ prompt: 'consent' }, CLIENT_A, await allowed(CLIENT_A)));
   });
 
   it('remembers at most the 20 most recently allowed clients, newest first', async () => {
@@ -483,21 +583,28 @@ describe('startAuthorization: remembered consent skips the consent page for the 
     asRedirect(await start({}, CLIENT_B, cookie));
   });
 
-  // The module remembers client ids alone (its BrowserSlot doc: "the clients this browser
-  // approved"). The rule below is what consent memory should bind (RFC 6749 10.2: no automatic
-  // approval of repeated requests from unauthenticated clients without other measures); it does
-  // not hold today, so these are expected failures. When the module binds them, they fail: make
-  // them plain tests.
-  it.fails.each([
-    // [second request, its overrides]
-    ['another redirect URI of the same client', { redirect_uri: 'http://127.0.0.1:9999/cb' }],
-    ['a wider scope than was consented to', { scope: 'mcp:read mcp:write' }],
-    ['another resource than was consented to', { resource: OTHER_RESOURCE }],
-  ] as Array<[string, Params]>)('KNOWN GAP: consent is asked again for %s', async (_case, second) => {
-    const cookie = await allowed(CLIENT_A);
-    const client = second.redirect_uri ? { ...CLIENT_A, redirectUri: second.redirect_uri } : CLIENT_A;
-    asConsent(await start(second, client, cookie));
-  });
+  // RFC 6749 10.2: no automatic approval of repeated requests beyond what the person saw.
+  it.each([
+    // [second request, its overrides, the client as admitted then]
+    [
+      'another redirect URI of the same client',
+      { redirect_uri: 'http://127.0.0.1:9999/cb' },
+      { redirectUri: 'http://127.0.0.1:9999/cb' },
+    ],
+    ['a wider scope than was consented to', { scope: 'mcp:read mcp:write' }, {}],
+    ['another resource than was consented to', { resource: OTHER_RESOURCE }, {}],
+    [
+      'the same client after its registration changed (RFC 7592 PUT, a new metadata document)',
+      {},
+      { clientVersion: 'version-a-2' },
+    ],
+  ] as Array<[string, Params, Partial<AdmittedClient>]>)(
+    'consent is asked again for %s',
+    async (_case, second, changed) => {
+      const cookie = await allowed(CLIENT_A);
+      asConsent(await start(second, { ...CLIENT_A, ...changed }, cookie));
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -557,21 +664,19 @@ describe('submitConsent: the Origin of the POST', () => {
     ['https://as.example.com:8443', 'another port is another origin'],
     ['https://sub.as.example.com', 'a subdomain is another origin'],
     [ISSUER, 'the issuer with its path is not an origin'],
-  ])('%s is refused with 403 and nothing spent (%s)', async (origin) => {
+    ['null', 'an opaque origin: a sandboxed page, or a page that sends no referrer'],
+    [undefined, 'no Origin: every browser sends one with a form POST'],
+  ] as Array<[string | undefined, string]>)('%s is refused with 403 and nothing spent (%s)', async (origin) => {
     const view = await consentView();
     expectErrorPage(await consent(view, {}, { origin }), 403, 'Request refused');
     expect(await grants.getPending(view.requestId)).toBeDefined();
     expect(upstream.started).toEqual([]);
   });
 
-  it.each([
-    // [origin, reason]
-    [ISSUER_ORIGIN, "the issuer's origin"],
-    [undefined, 'no Origin header (older browsers)'],
-    ['null', "Origin: null, which the consent page's Referrer-Policy: no-referrer makes browsers send (Fetch)"],
-  ] as Array<[string | undefined, string]>)('%s is accepted (%s)', async (origin) => {
+  it("the issuer's origin is accepted", async () => {
     const view = await consentView();
-    expect(asRedirect(await consent(view, {}, { origin })).url.origin).toBe(new URL(UPSTREAM_AUTHORIZE).origin);
+    const outcome = await consent(view, {}, { origin: ISSUER_ORIGIN });
+    expect(asRedirect(outcome).url.origin).toBe(new URL(UPSTREAM_AUTHORIZE).origin);
   });
 });
 
@@ -797,26 +902,42 @@ describe('completeCallback: a pending request is single-use and expires', () => 
   });
 });
 
-describe('completeCallback: a failed upstream sign-in goes to the client as access_denied (RFC 6749 4.1.2.1)', () => {
+describe('completeCallback: a failed upstream sign-in goes to the client with what the provider decided (RFC 6749 4.1.2.1, OIDC 3.1.2.6)', () => {
   it.each([
-    // [reason, callback query]
-    ['the person declined at the provider', (s: string) => ({ error: 'access_denied', state: s })],
-    ['the provider failed', (s: string) => ({ error: 'server_error', error_description: 'down', state: s })],
-    ['an OpenID error code', (s: string) => ({ error: 'login_required', state: s })],
-    ['the code exchange failed', (s: string) => ({ code: 'stolen-or-stale', state: s })],
-  ] as Array<[string, (state: string) => Params]>)(
-    'redirects with access_denied, state and iss, and no code: %s',
-    async (_reason, params) => {
+    // [reason, callback query, error the client gets]
+    ['the person declined at the provider', (s: string) => ({ error: 'access_denied', state: s }), 'access_denied'],
+    ['prompt=none and nobody signed in', (s: string) => ({ error: 'login_required', state: s }), 'login_required'],
+    [
+      'prompt=none and a page needed',
+      (s: string) => ({ error: 'interaction_required', state: s }),
+      'interaction_required',
+    ],
+    [
+      'prompt=none and consent needed upstream',
+      (s: string) => ({ error: 'consent_required', state: s }),
+      'consent_required',
+    ],
+    [
+      'the provider failed',
+      (s: string) => ({ error: 'server_error', error_description: 'down', state: s }),
+      'temporarily_unavailable',
+    ],
+    ['the provider refused our own request', (s: string) => ({ error: 'invalid_request', state: s }), 'server_error'],
+    ['the code exchange failed', (s: string) => ({ code: 'stolen-or-stale', state: s }), 'server_error'],
+  ] as Array<[string, (state: string) => Params, string]>)(
+    'redirects with its error, state and iss, and no code: %s',
+    async (_reason, params, error) => {
       const state = await atUpstream();
       const redirect = asRedirect(await callback(params(state), state));
       expect(redirect.status).toBe(302);
       expect(target(redirect.url)).toBe(CLIENT_A.redirectUri);
       expect(redirect.params).toStrictEqual({
-        error: 'access_denied',
+        error,
         error_description: expect.any(String),
         state: 'client-state-1',
         iss: ISSUER,
       });
+      expect(redirect.params.error_description, 'no provider-chosen text').not.toContain('down');
       expect(redirect.browser).toStrictEqual([{ clear: 'transaction' }]);
       expect(await grants.getPending(state), 'the failed request is spent').toBeUndefined();
       expect(grants.size, 'no code was stored').toBe(0);
@@ -883,7 +1004,7 @@ describe('what the browser must keep or forget, per outcome (the HTTP layer writ
     [
       'a refused /authorize',
       'nothing is pending',
-      async () => asRedirect(await start({ response_type: 'token' })),
+      async () => asRedirect(await start({ response_type: 'token' }, CLIENT_A, approvedCookie(CLIENT_A))),
       () => [clearTx],
     ],
     [
@@ -921,7 +1042,8 @@ describe('what the browser must keep or forget, per outcome (the HTTP layer writ
     async (_step, _reason, run, expected) => {
       const outcome = await run();
       const bound = outcome.browser.find((state) => 'set' in state && state.set === 'transaction');
-      expect(outcome.browser).toStrictEqual(expected(bound && 'value' in bound ? bound.value : ''));
+      const id = bound && 'value' in bound ? verifySignedValue(COOKIE_KEY, TRANSACTION_PURPOSE, bound.value) : '';
+      expect(outcome.browser).toStrictEqual(expected(id ?? ''));
     },
   );
 
@@ -929,6 +1051,7 @@ describe('what the browser must keep or forget, per outcome (the HTTP layer writ
     ['consent from another origin', async () => consent(await consentView(), {}, { origin: 'https://evil.example' })],
     ['consent without the cookie', async () => consent(await consentView(), {}, { transactionCookie: undefined })],
     ['callback without the cookie', async () => callback(upstream.signedIn(await atUpstream()), undefined)],
+    ['an error of a client never approved', async () => start({ response_type: 'token' })],
   ] as Array<[string, () => Promise<FlowOutcome>]>)(
     'an error page (%s) changes no browser state',
     async (_step, run) => {
@@ -937,4 +1060,109 @@ describe('what the browser must keep or forget, per outcome (the HTTP layer writ
       expect(outcome).not.toHaveProperty('browser');
     },
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// prompt and max_age (OpenID Connect Core 3.1.2.1), and what the consent page is told
+// ---------------------------------------------------------------------------------------------
+
+describe('startAuthorization: prompt and max_age', () => {
+  it('prompt=none with a covering approval goes upstream with prompt=none: no page anywhere', async () => {
+    const redirect = asRedirect(await start({ prompt: 'none' }, CLIENT_A, approvedCookie(CLIENT_A)));
+    expect(target(redirect.url)).toBe(UPSTREAM_AUTHORIZE);
+    expect(upstream.started.at(-1)?.prompt).toBe('none');
+  });
+
+  it('prompt=none without one answers consent_required by redirect to a client this browser approved', async () => {
+    const cookie = approvedCookie(CLIENT_A, { scope: '' });
+    const redirect = asRedirect(await start({ prompt: 'none', scope: 'mcp:read' }, CLIENT_A, cookie));
+    expect(target(redirect.url)).toBe(CLIENT_A.redirectUri);
+    expect(redirect.params).toMatchObject({ error: 'consent_required', state: 'client-state-1', iss: ISSUER });
+    expect(grants.size, 'nothing is pending').toBe(0);
+  });
+
+  it('prompt=none for a client never approved shows the error on a page (item 2)', async () => {
+    expect(asUntrustedError(await start({ prompt: 'none' })).params.error).toBe('consent_required');
+    expect(upstream.started).toEqual([]);
+  });
+
+  it.each([
+    ['none login', 'none with another value'],
+    ['consent none', 'in any order'],
+  ])('prompt=%s is invalid_request (%s)', async (prompt) => {
+    const redirect = asRedirect(await start({ prompt }, CLIENT_A, approvedCookie(CLIENT_A)));
+    expect(redirect.params.error).toBe('invalid_request');
+  });
+
+  it('prompt=login forces a fresh sign-in upstream, also for what was approved; select_account and unknown values are ignored', async () => {
+    asRedirect(await start({ prompt: 'login select_account frobnicate' }, CLIENT_A, approvedCookie(CLIENT_A)));
+    expect(upstream.started.at(-1)?.prompt).toBe('login');
+    const view = await consentView({ prompt: 'login' });
+    asRedirect(await consent(view));
+    expect(upstream.started.at(-1)).toMatchObject({ state: view.requestId, prompt: 'login' });
+  });
+
+  it('max_age is kept with the request and passed upstream, for the ID token auth_time check', async () => {
+    const view = await consentView({ max_age: '300' });
+    expect((await grants.getPending(view.requestId))?.max_age).toBe(300);
+    asRedirect(await consent(view));
+    expect(upstream.started.at(-1)?.maxAge).toBe(300);
+    await callback(upstream.signedIn(view.requestId), view.requestId);
+    expect(upstream.completed.at(-1)?.login.maxAge).toBe(300);
+  });
+
+  it.each(['-1', '1.5', 'soon', ''])('max_age=%j is invalid_request', async (maxAge) => {
+    const redirect = asRedirect(await start({ max_age: maxAge }, CLIENT_A, approvedCookie(CLIENT_A)));
+    expect(redirect.params.error).toBe('invalid_request');
+  });
+});
+
+describe('the transaction cookie is signed: only a value this server set binds a request', () => {
+  it('the bare request id (a value anyone could set, e.g. from another port of the host) does not bind', async () => {
+    const view = await consentView();
+    const outcome = await submitConsent(deps, { ...submission(view), transactionCookie: view.requestId });
+    expectErrorPage(outcome, 400, EXPIRED);
+    const state = await atUpstream();
+    const url = new URL(`${ISSUER}${ENDPOINTS.callback}?code=upstream-code.${state}&state=${state}`);
+    expectErrorPage(await completeCallback(deps, upstream.signedIn(state), url, state), 400, NOT_HERE);
+  });
+
+  it('a value signed for another purpose or with another key does not bind (anchors TRANSACTION_PURPOSE)', async () => {
+    const state = await atUpstream();
+    const url = new URL(`${ISSUER}${ENDPOINTS.callback}`);
+    for (const cookie of [
+      signValue(COOKIE_KEY, CONSENT_PURPOSE, state),
+      signValue('another-key', TRANSACTION_PURPOSE, state),
+    ]) {
+      expectErrorPage(await completeCallback(deps, upstream.signedIn(state), url, cookie), 400, NOT_HERE);
+    }
+    asRedirect(await completeCallback(deps, upstream.signedIn(state), url, signedTx(state)));
+  });
+});
+
+describe('what the consent page is told', () => {
+  const DOCUMENT_CLIENT: AdmittedClient = {
+    clientId: 'https://app.example.net/oauth/client.json',
+    clientName: 'Example App',
+    clientUri: '',
+    redirectUri: 'http://127.0.0.1:8976/callback',
+    clientVersion: 'doc-1',
+    metadataDocument: true,
+    loopbackOnly: true,
+  };
+
+  it('names the host of a metadata document client_id, and warns when it returns only to loopback', async () => {
+    const { view } = asConsent(await start({}, DOCUMENT_CLIENT));
+    expect(view).toMatchObject({ clientIdHost: 'app.example.net', loopbackOnly: true, returnTo: '127.0.0.1:8976' });
+  });
+
+  it('does neither for a registered client, loopback or not (its client_id is no URL)', async () => {
+    expect(asConsent(await start({}, CLIENT_B)).view).toMatchObject({ loopbackOnly: false });
+    expect(asConsent(await start({}, CLIENT_B)).view).not.toHaveProperty('clientIdHost');
+  });
+
+  it('lists each scope to be granted', async () => {
+    expect((await consentView({ scope: 'mcp:write mcp:read admin' })).scopes).toEqual(['mcp:write', 'mcp:read']);
+    expect((await consentView({ scope: undefined })).scopes).toEqual([]);
+  });
 });
