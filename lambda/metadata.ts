@@ -1,7 +1,7 @@
 /** RFC 8414 metadata for the configured issuer, and the same as OpenID discovery under the issuer. */
 import { ENDPOINTS } from './contract/endpoints.js';
 import { METRICS } from './contract/metrics.js';
-import type { ServerConfig } from './domain/server-config.js';
+import { advertisedScopes, type ServerConfig } from './domain/server-config.js';
 import { authorizationServerMetadata, OPENID_REQUIRED_FIELDS } from './domain/server-metadata.js';
 import { httpFunction } from './http/pipeline.js';
 import { serverConfigFromEnv } from './wiring/server-config.js';
@@ -15,7 +15,7 @@ export function depsFromEnv(): HandlerDeps {
 
 export function createHandler({ issuer, scopes }: HandlerDeps) {
   // Serialized once: the documents change only with the settings.
-  const metadata = authorizationServerMetadata(issuer, scopes);
+  const metadata = authorizationServerMetadata(issuer, advertisedScopes({ scopes }));
   const bodies = new Map<string, string>([
     [ENDPOINTS.metadata, JSON.stringify(metadata)],
     [ENDPOINTS.openidConfiguration, JSON.stringify({ ...metadata, ...OPENID_REQUIRED_FIELDS })],

@@ -20,6 +20,10 @@ export const RESPONSE_MODES = ['query'] as const;
 /** RFC 7636: S256 only (RFC 9700 section 2.1.1). */
 export const CODE_CHALLENGE_METHODS = ['S256'] as const;
 
+/** OpenID Connect `prompt` values /authorize acts on (others, such as select_account, are ignored). */
+export const PROMPT_VALUES = ['none', 'login', 'consent'] as const;
+export type PromptValue = (typeof PROMPT_VALUES)[number];
+
 export function isGrantType(value: string | undefined): value is GrantType {
   return (GRANT_TYPES as readonly (string | undefined)[]).includes(value);
 }

@@ -3,10 +3,11 @@
  * authorizer has verified client and redirect URI. Errors here are safe to report by
  * redirect, so each is an OAuthError that the backend sends to the verified redirect URI.
  */
+import { PROMPT_VALUES, type PromptValue } from '../contract/capabilities.js';
 import { OAuthError } from './oauth-error.js';
 
 /** OpenID Connect Core 3.1.2.1 `prompt` values this server acts on. */
-export type Prompt = 'none' | 'login' | 'consent';
+export type Prompt = PromptValue;
 
 export interface AuthorizationRequest {
   responseType: 'code';
@@ -21,7 +22,7 @@ export interface AuthorizationRequest {
   maxAge?: number;
 }
 
-const PROMPTS: readonly string[] = ['none', 'login', 'consent'];
+const PROMPTS: readonly string[] = PROMPT_VALUES;
 
 function parsePrompt(value: string | undefined): Set<Prompt> {
   const values = (value ?? '').split(' ').filter(Boolean);

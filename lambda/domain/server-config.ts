@@ -1,4 +1,5 @@
 /** The authorization server's settings, as every function of it reads them. */
+import { OFFLINE_ACCESS } from './resource-scopes.js';
 
 export interface ServerConfig {
   /** Exactly the URL clients use, no trailing slash (RFC 8414 section 2). */
@@ -21,8 +22,14 @@ export function resolveResource(
   return config.resources.includes(requested) ? requested : undefined;
 }
 
-/** Keeps the requested scopes the deployment defines, in request order, without duplicates. */
+/** Keeps the requested scopes the deployment defines (and offline_access), in request order, without duplicates. */
 export function grantableScope(config: Pick<ServerConfig, 'scopes'>, requested: string | undefined): string {
   const wanted = (requested ?? '').split(' ').filter((scope) => scope !== '');
-  return [...new Set(wanted.filter((scope) => config.scopes.includes(scope)))].join(' ');
+  // offline_access (OpenID Connect 11, MCP SEP-2207) is understood whatever the deployment defines.
+  return [...new Set(wanted.filter((scope) => scope === OFFLINE_ACCESS || config.scopes.includes(scope)))].join(' ');
+}
+
+/** The authorization server's scopes_supported: the deployment's, and offline_access, which it always understands. */
+export function advertisedScopes(config: Pick<ServerConfig, 'scopes'>): string[] {
+  return [...new Set([...config.scopes, OFFLINE_ACCESS])];
 }

@@ -3,6 +3,7 @@
 import {
   CODE_CHALLENGE_METHODS,
   GRANT_TYPES,
+  PROMPT_VALUES,
   RESPONSE_MODES,
   RESPONSE_TYPES,
   TOKEN_ENDPOINT_AUTH_METHODS,
@@ -35,6 +36,7 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     authorization_response_iss_parameter_supported: true,
+    prompt_values_supported: [...PROMPT_VALUES],
     ...(scopes.length > 0 ? { scopes_supported: [...scopes] } : {}),
     client_id_metadata_document_supported: true,
   };

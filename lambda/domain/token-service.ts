@@ -16,6 +16,7 @@ import type {
 } from './grants.js';
 import { OAuthError } from './oauth-error.js';
 import { pkceVerifierMatches, s256Challenge } from './pkce.js';
+import { OFFLINE_ACCESS } from './resource-scopes.js';
 import type { ServerConfig } from './server-config.js';
 import type { AccessTokenSigner } from './signing.js';
 
@@ -75,6 +76,12 @@ function requireGrantType(client: RegisteredClient, grantType: GrantType): void 
   }
 }
 
+const withoutOfflineAccess = (scope: string) =>
+  scope
+    .split(' ')
+    .filter((item) => item !== '' && item !== OFFLINE_ACCESS)
+    .join(' ');
+
 async function issueTokens(
   deps: TokenDeps,
   client: RegisteredClient,
@@ -91,13 +98,16 @@ async function issueTokens(
 ): Promise<TokenResponse> {
   const now = deps.now();
   const { config } = deps;
+  const refreshes = client.grant_types.includes('refresh_token');
+  // offline_access asks for a refresh token: without one it is not granted.
+  const accessScope = refreshes ? grant.accessScope : withoutOfflineAccess(grant.accessScope);
   const accessToken = await deps.signer.sign(
     {
       iss: config.issuer,
       sub: grant.subject,
       aud: grant.resource,
       client_id: client.client_id,
-      ...(grant.accessScope ? { scope: grant.accessScope } : {}),
+      ...(accessScope ? { scope: accessScope } : {}),
       iat: now,
       exp: now + config.accessTokenTtl,
       jti: randomUUID(),
@@ -108,9 +118,9 @@ async function issueTokens(
     access_token: accessToken,
     token_type: 'Bearer',
     expires_in: config.accessTokenTtl,
-    scope: grant.accessScope,
+    scope: accessScope,
   };
-  if (client.grant_types.includes('refresh_token')) {
+  if (refreshes) {
     const refreshToken = newSecret();
     const record: RefreshTokenRecord = {
       client_id: client.client_id,

@@ -48,7 +48,8 @@ async function approvedClient(extra: Record<string, unknown> = {}) {
 describe('a remembered approval', () => {
   it('skips the page for the same client, redirect URI, resource and scope (or less)', async () => {
     const { registered, jar } = await approvedClient();
-    for (const extra of [{ scope: 'mcp:read' }, {}]) {
+    const variants: Array<Record<string, string>> = [{ scope: 'mcp:read' }, {}];
+    for (const extra of variants) {
       const step = await firstStep(registered, jar, extra);
       expect(step.consentShown, JSON.stringify(extra)).toBe(false);
       expect(step.status).toBe(302);

@@ -1,6 +1,6 @@
 /** RFC 8707 resource resolution and scope filtering against the deployment's settings. */
 import { describe, expect, it } from 'vitest';
-import { grantableScope, resolveResource } from '../../lambda/domain/server-config.js';
+import { advertisedScopes, grantableScope, resolveResource } from '../../lambda/domain/server-config.js';
 
 describe('resolveResource', () => {
   const ONE = ['https://mcp.example.com/mcp'];
@@ -46,7 +46,16 @@ describe('grantableScope', () => {
     expect(grantableScope({ scopes }, requested)).toBe(expected);
   });
 
-  it('with no scopes configured, everything is dropped', () => {
+  it('with no scopes configured, everything is dropped but offline_access, which is always understood', () => {
     expect(grantableScope({ scopes: [] }, 'mcp:read claudeai')).toBe('');
+    expect(grantableScope({ scopes: [] }, 'offline_access mcp:read')).toBe('offline_access');
+  });
+});
+
+describe('advertisedScopes (the authorization server metadata)', () => {
+  it('lists the deployment scopes and offline_access, once', () => {
+    expect(advertisedScopes({ scopes: [] })).toEqual(['offline_access']);
+    expect(advertisedScopes({ scopes: ['mcp:read'] })).toEqual(['mcp:read', 'offline_access']);
+    expect(advertisedScopes({ scopes: ['offline_access', 'mcp:read'] })).toEqual(['offline_access', 'mcp:read']);
   });
 });
