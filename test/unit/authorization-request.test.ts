@@ -56,7 +56,12 @@ describe('parseAuthorizationRequest', () => {
     [`${'0'.repeat(39)}-._~`, 'every unreserved punctuation character'],
   ])('accepts code_challenge %s (%s)', (challenge) => {
     const request = parseAuthorizationRequest({ ...VALID, code_challenge: challenge });
-    expect(request).toStrictEqual({ responseType: 'code', codeChallenge: challenge, codeChallengeMethod: 'S256' });
+    expect(request).toStrictEqual({
+      responseType: 'code',
+      codeChallenge: challenge,
+      codeChallengeMethod: 'S256',
+      prompt: new Set(),
+    });
   });
 
   it.each([
@@ -77,8 +82,33 @@ describe('parseAuthorizationRequest', () => {
       responseType: 'code',
       codeChallenge: CHALLENGE,
       codeChallengeMethod: 'S256',
+      prompt: new Set(),
       ...expected,
     });
+  });
+
+  it.each([
+    ['consent', ['consent']],
+    ['login consent', ['login', 'consent']],
+    ['select_account', []],
+    ['none', ['none']],
+  ])('prompt=%s acts on %j (OpenID Connect 3.1.2.1; others ignored)', (prompt, acted) => {
+    expect([...parseAuthorizationRequest({ ...VALID, prompt }).prompt]).toEqual(acted);
+  });
+
+  it.each([['none consent'], ['login none']])('prompt=%s is invalid_request (none stands alone)', (prompt) => {
+    expect(() => parseAuthorizationRequest({ ...VALID, prompt })).toThrow(/prompt=none cannot be combined/);
+  });
+
+  it.each([
+    ['0', 0],
+    ['3600', 3600],
+  ])('max_age=%s is kept as %d', (maxAge, seconds) => {
+    expect(parseAuthorizationRequest({ ...VALID, max_age: maxAge }).maxAge).toBe(seconds);
+  });
+
+  it.each(['-1', '1.5', 'x', '', '1e3', '9999999999'])('max_age=%j is invalid_request', (maxAge) => {
+    expect(() => parseAuthorizationRequest({ ...VALID, max_age: maxAge })).toThrow(/max_age must be/);
   });
 });
 
