@@ -22,7 +22,7 @@ import {
 } from '../test/support/oauth-flow.js';
 import { table } from './stats.js';
 
-interface Served {
+export interface Served {
   step: string;
   request: string;
   status: number;
@@ -101,7 +101,12 @@ function countingFetch(
   };
 }
 
-export async function dynamodbRequestsTable(): Promise<string[]> {
+/**
+ * Runs the flow against a fresh local server and returns what each API request cost. Also the
+ * integration test's measurement (test/integration/dynamodb-request-counts.test.ts): a count,
+ * not a time, so it is asserted there and printed here.
+ */
+export async function measureDynamoDbRequests(): Promise<Served[]> {
   const dynamo = await startDynalite(':memory:');
   const proxy = await startFaultProxy(dynamo.endpoint);
   const tap = tableTap(proxy, { [LOCAL_TABLE_NAME]: 'clients', [LOCAL_GRANTS_TABLE_NAME]: 'grants' });
@@ -148,7 +153,10 @@ export async function dynamodbRequestsTable(): Promise<string[]> {
     await oauth.processRefreshTokenResponse(as, registered.client, refreshResponse);
 
     step = 'authorization code flow again (use already recorded today; consent remembered)';
-    await obtainTokens(as, registered, { jar });
+    const again = await obtainTokens(as, registered, { jar });
+
+    step = 'revocation';
+    await oauth.revocationRequest(as, registered.client, registered.auth, again.refresh_token as string, INSECURE);
   } finally {
     restore();
     await server.stop();
@@ -156,7 +164,11 @@ export async function dynamodbRequestsTable(): Promise<string[]> {
     await proxy.close();
     await dynamo.close();
   }
+  return served;
+}
 
+export async function dynamodbRequestsTable(): Promise<string[]> {
+  const served = await measureDynamoDbRequests();
   const rows = served.map((entry) => [entry.step, entry.request, entry.status, entry.total, describe(entry.counts)]);
   const first = (request: string, stepPrefix: string) =>
     served.find((entry) => entry.request === request && entry.step.startsWith(stepPrefix));
@@ -188,5 +200,6 @@ export async function dynamodbRequestsTable(): Promise<string[]> {
       first(`POST ${ENDPOINTS.token}`, 'authorization code flow again'),
     ),
     summary('POST /token refresh_token', first(`POST ${ENDPOINTS.token}`, 'refresh')),
+    summary('POST /revoke (a refresh token)', first(`POST ${ENDPOINTS.revocation}`, 'revocation')),
   ];
 }

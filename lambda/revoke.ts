@@ -29,7 +29,7 @@ export function createHandler({ clients, grants }: HandlerDeps) {
     async (event) => {
       const params = singleParams(singleValuedForm(event.body));
       const client = await authenticateClient(clients, event.headers.authorization, params);
-      await revokeToken({ grants }, client, params.token);
+      await revokeToken({ grants, now: () => Math.floor(Date.now() / 1000) }, client, params.token);
       metrics.addMetric(METRICS.revocations, 'Count', 1);
       // RFC 7009 2.2: 200 whether or not the token was known, so the answer reveals nothing.
       return { statusCode: 200, headers: { ...NO_STORE_HEADERS }, body: '' };

@@ -94,6 +94,17 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
         'refreshTokenAbsoluteSeconds',
         'GATEWAY_REFRESH_TOKEN_ABSOLUTE_SECONDS',
       ),
+      ...(get('refreshTokenReuseGraceSeconds', 'GATEWAY_REFRESH_TOKEN_REUSE_GRACE_SECONDS') !== undefined
+        ? {
+            refreshTokenReuseGrace: Duration.seconds(
+              numberSetting(
+                'refreshTokenReuseGraceSeconds',
+                get('refreshTokenReuseGraceSeconds', 'GATEWAY_REFRESH_TOKEN_REUSE_GRACE_SECONDS'),
+                60,
+              ),
+            ),
+          }
+        : {}),
       ...(cognitoDomainPrefix ? { cognitoDomainPrefix } : {}),
       ...(get('webAcl', 'GATEWAY_WEB_ACL') === 'true'
         ? {

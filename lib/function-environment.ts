@@ -20,7 +20,13 @@ export interface GatewaySettings {
   issuer: string;
   resources: readonly string[];
   scopes: readonly string[];
-  lifetimes?: { accessToken?: number; refreshTokenIdle?: number; refreshTokenAbsolute?: number };
+  lifetimes?: {
+    accessToken?: number;
+    refreshTokenIdle?: number;
+    refreshTokenAbsolute?: number;
+    /** Seconds a replaced refresh token still refreshes; 0 = strict; absent: the default (60). */
+    refreshTokenReuseGrace?: number;
+  };
   redirectUriPolicy: RedirectUriPolicy;
   /** The cookie-signing key: its value (local) or a Secrets Manager ARN (deployed). */
   cookieSecret: { value: string } | { arn: string };
@@ -86,6 +92,9 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
       [ENV.refreshTokenAbsoluteTtlSeconds]: String(
         lifetimes.refreshTokenAbsolute ?? DEFAULT_LIFETIMES.refreshTokenAbsolute,
       ),
+      ...(lifetimes.refreshTokenReuseGrace !== undefined
+        ? { [ENV.refreshTokenReuseGraceSeconds]: String(lifetimes.refreshTokenReuseGrace) }
+        : {}),
     });
   }
   if (spec.secrets) {

@@ -63,6 +63,12 @@ export interface OAuthGatewayProps {
   /** A chain of refresh tokens ends this long after the first sign-in. Default: 90 days. */
   readonly refreshTokenAbsoluteLifetime?: Duration;
   /**
+   * How long a replaced refresh token still refreshes (several processes of one client sharing
+   * a token, a lost answer retried; RFC 9700 4.14.2); `Duration.seconds(0)` is strict: the first
+   * reuse revokes the grant. At most one hour. Default: 60 seconds.
+   */
+  readonly refreshTokenReuseGrace?: Duration;
+  /**
    * The OpenID provider people sign in with. Default: a Cognito user pool created here, with a
    * public app client (PKCE, no secret) and a hosted sign-in domain.
    */
@@ -240,6 +246,7 @@ export class OAuthGateway extends Construct {
         accessToken: props.accessTokenLifetime?.toSeconds(),
         refreshTokenIdle: props.refreshTokenIdleLifetime?.toSeconds(),
         refreshTokenAbsolute: props.refreshTokenAbsoluteLifetime?.toSeconds(),
+        ...(props.refreshTokenReuseGrace ? { refreshTokenReuseGrace: props.refreshTokenReuseGrace.toSeconds() } : {}),
       },
       redirectUriPolicy: props.redirectUriPolicy ?? DEFAULT_REDIRECT_URI_POLICY,
       cookieSecret: { arn: this.cookieSecret.secretArn },
@@ -313,6 +320,8 @@ function validateProps(props: OAuthGatewayProps): void {
   if (props.clientIdleExpiryDays !== undefined)
     validate.positiveInteger('clientIdleExpiryDays', props.clientIdleExpiryDays);
   if (props.customDomain) validate.domainName('customDomain.domainName', props.customDomain.domainName);
+  if (props.refreshTokenReuseGrace && !props.refreshTokenReuseGrace.isUnresolved())
+    validate.integerBetween('refreshTokenReuseGrace (seconds)', props.refreshTokenReuseGrace.toSeconds(), 0, 3600);
   validate.lifetimes(
     {
       accessToken: props.accessTokenLifetime,

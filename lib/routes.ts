@@ -69,7 +69,9 @@ export const FUNCTIONS = {
     description: 'Token endpoint: authorization codes and rotating refresh tokens',
     // UpdateItem records a client's use (idle expiry), at most once a day.
     clients: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    grants: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    // A grant's code and refresh tokens change by conditional UpdateItem; GetItem only on a refusal.
+    grants: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    grantsKeyPrefix: GRANT_KEY_PREFIXES.grant,
     signingKey: 'sign',
     server: true,
   },
@@ -77,7 +79,9 @@ export const FUNCTIONS = {
     entry: 'revoke.ts',
     description: 'RFC 7009 token revocation',
     clients: ['dynamodb:GetItem'],
-    grants: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+    // One conditional UpdateItem of the grant the token names; it reads nothing.
+    grants: ['dynamodb:UpdateItem'],
+    grantsKeyPrefix: GRANT_KEY_PREFIXES.grant,
   },
   metadata: {
     entry: 'metadata.ts',

@@ -24,6 +24,8 @@ export const ENV = {
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
   refreshTokenIdleTtlSeconds: 'REFRESH_TOKEN_IDLE_TTL_SECONDS',
   refreshTokenAbsoluteTtlSeconds: 'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS',
+  /** Seconds a replaced refresh token still refreshes (concurrent or retried use); 0 = strict. */
+  refreshTokenReuseGraceSeconds: 'REFRESH_TOKEN_REUSE_GRACE_SECONDS',
   /** HMAC key for cookies and form tokens: the value (local) or a Secrets Manager ARN (deployed). */
   cookieSecret: 'COOKIE_SECRET',
   cookieSecretArn: 'COOKIE_SECRET_ARN',

@@ -15,9 +15,8 @@ export const GRANTS_TABLE_TTL_ATTRIBUTE = 'expires_at';
 /** The `<kind>#` prefix of each kind of item in the grants table. */
 export const GRANT_KEY_PREFIXES = {
   pending: 'pending#',
-  code: 'code#',
-  refresh: 'refresh#',
-  family: 'family#',
+  /** One item per grant (a sign-in's code, refresh tokens and revocation): grants.ts GrantRecord. */
+  grant: 'grant#',
   /** Cached Client ID Metadata Documents: the redirect-URI authorizer may touch only these. */
   metadataDocument: 'cimd#',
 } as const;

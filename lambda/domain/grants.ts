@@ -27,49 +27,84 @@ export interface PendingAuthorization {
   expires_at: number;
 }
 
-export interface AuthorizationCodeRecord {
+/**
+ * One grant: what one sign-in gave one client (its "family"). The code, the refresh tokens of the
+ * current and the previous generation (hashes only), the subject, client, scope, resource,
+ * lifetimes and revocation live in this one record, so spending a code or rotating a refresh
+ * token is one conditional update of it, and revoking it ends every token it issued.
+ *
+ * Codes and refresh tokens are `<grant id>.<secret>`: the id leads to the record without a
+ * look-up, and only the SHA-256 of the secret part is stored.
+ */
+export interface GrantRecord {
+  grant_id: string;
   client_id: string;
-  redirect_uri: string;
-  redirect_uri_in_request: boolean;
-  code_challenge: string;
+  subject: string;
   scope: string;
   resource: string;
-  subject: string;
-  /** The refresh-token family the code's tokens belong to; revoked if the code is replayed. */
-  family_id: string;
+  /** Seconds since the epoch, as every time here. */
+  created_at: number;
+  /** The absolute end of the grant (the refresh token absolute lifetime), fixed at sign-in. */
+  grant_expires_at: number;
+  /**
+   * Until when the grant can still be used: the code's expiry, then the refresh token's idle
+   * deadline (or the access token's expiry without refresh tokens). Also the table's TTL.
+   */
   expires_at: number;
-  redeemed_at?: number;
-}
 
-export interface RefreshTokenRecord {
-  client_id: string;
-  subject: string;
-  scope: string;
-  resource: string;
-  family_id: string;
-  /** Idle deadline: the token is refused after this. */
-  expires_at: number;
-  /** Absolute deadline of the whole family, fixed at the first grant. */
-  family_expires_at: number;
-  used_at?: number;
+  code_hash: string;
+  code_challenge: string;
+  redirect_uri: string;
+  /** Whether the authorization request named redirect_uri (RFC 6749 4.1.3 then requires it at /token). */
+  redirect_uri_in_request: boolean;
+  code_expires_at: number;
+  code_redeemed_at?: number;
+
+  /** Hashes of the refresh tokens of the current generation (more than one only from the grace window). */
+  refresh_hashes?: string[];
+  /** Hashes of the generation before, accepted within the reuse grace window after rotated_at. */
+  previous_hashes?: string[];
+  rotated_at?: number;
+  last_used_at?: number;
+  revoked_at?: number;
 }
 
 /**
- * Outcome of consuming a single-use item: the record, absent, already used (a replay), or
- * refused because it did not meet the expectations (left unused, to be diagnosed from `record`).
+ * Outcome of a conditional write: it happened (the record as it was before), the item is absent,
+ * or a condition did not hold (the record as it is, for the caller to tell why; nothing written).
  */
-export type Consumed<T> =
-  | { outcome: 'consumed'; record: T }
+export type Written =
+  | { outcome: 'written'; before: GrantRecord }
   | { outcome: 'missing' }
-  | { outcome: 'replayed'; record: T }
-  | { outcome: 'refused'; record: T };
+  | { outcome: 'refused'; record: GrantRecord };
 
-/** What a single-use item must hold for the consuming write to succeed (checked in the write itself). */
-export interface ConsumeExpectations {
-  /** Attributes that must equal these values. */
-  equals?: Readonly<Record<string, string | number | boolean>>;
-  /** expires_at must be later than this. */
-  validAt?: number;
+/** Spending a code, with every check the request implies made in the write itself. */
+export interface CodeRedemption {
+  grantId: string;
+  codeHash: string;
+  now: number;
+  clientId: string;
+  /** S256 of the request's code_verifier, or '' when it has none a challenge could be made of. */
+  codeChallenge: string;
+  /** The request's redirect_uri; undefined when it sent none (the authorization request must not have either). */
+  redirectUri: string | undefined;
+  /** The request's resource, when it sent one. */
+  resource: string | undefined;
+  /** The first refresh token's hash, when the client gets refresh tokens. */
+  refreshHash: string | undefined;
+  /** The grant's expires_at from now on. */
+  expiresAt: number;
+}
+
+/** Rotating a refresh token of the current generation to a new one. */
+export interface Rotation {
+  grantId: string;
+  clientId: string;
+  presentedHash: string;
+  newHash: string;
+  now: number;
+  /** The grant's idle deadline from now on. */
+  expiresAt: number;
 }
 
 export interface GrantStore {
@@ -78,26 +113,24 @@ export interface GrantStore {
   /** Removes and returns the pending request: a callback can complete it once. */
   takePending(id: string): Promise<PendingAuthorization | undefined>;
 
-  putCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void>;
-  getCode(codeHash: string): Promise<AuthorizationCodeRecord | undefined>;
+  /** Stores a new grant with its unredeemed code; never overwrites another. */
+  createGrant(grant: GrantRecord): Promise<void>;
+  getGrant(grantId: string): Promise<GrantRecord | undefined>;
+  /** Spends the code in one conditional write (and starts the refresh tokens); a refused redemption writes nothing. */
+  redeemCode(redemption: CodeRedemption): Promise<Written>;
+  /** Undoes this request's redemption (made at `redeemedAt`) when no tokens could be issued for it. */
+  releaseCode(grantId: string, redeemedAt: number, codeExpiresAt: number): Promise<void>;
+  /** Rotates a current-generation refresh token in one conditional write. */
+  rotateRefreshToken(rotation: Rotation): Promise<Written>;
   /**
-   * Marks the code redeemed in one conditional write that also checks `expect`, so a refused
-   * redemption writes nothing and a successful one needs no read first; a second call sees a replay.
+   * Within the grace window: adds `newHash` to the current generation, if the presented hash is
+   * still of the previous one, rotated at or after `rotatedAfter`, and the generation has room.
    */
-  redeemCode(codeHash: string, now: number, expect?: ConsumeExpectations): Promise<Consumed<AuthorizationCodeRecord>>;
-  /**
-   * Undoes this request's redemption (marked at `redeemedAt`) when no tokens could be issued for
-   * it, so the client's retry can still redeem the code. A no-op if the mark is not that one.
-   */
-  releaseCode(codeHash: string, redeemedAt: number): Promise<void>;
-
-  putRefreshToken(tokenHash: string, record: RefreshTokenRecord): Promise<void>;
-  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
-  /** Marks the token used in one conditional write; a second call sees a replay. */
-  useRefreshToken(tokenHash: string, now: number): Promise<Consumed<RefreshTokenRecord>>;
-  /** Undoes this request's use (marked at `usedAt`) when no tokens could be issued for it. */
-  releaseRefreshToken(tokenHash: string, usedAt: number): Promise<void>;
-
-  revokeFamily(familyId: string, expiresAt: number): Promise<void>;
-  isFamilyRevoked(familyId: string): Promise<boolean>;
+  addRefreshSibling(rotation: Rotation & { rotatedAfter: number; maxSiblings: number }): Promise<Written>;
+  /** Undoes this request's rotation (it left `before`) when no tokens could be issued for it. */
+  releaseRotation(rotation: Rotation, before: GrantRecord): Promise<void>;
+  /** Ends the grant and every token it issued. Idempotent. */
+  revokeGrant(grantId: string, now: number): Promise<void>;
+  /** Ends the grant only if `tokenHash` is one of its live refresh tokens and it is this client's. */
+  revokeGrantByRefreshToken(grantId: string, clientId: string, tokenHash: string, now: number): Promise<boolean>;
 }

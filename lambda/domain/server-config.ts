@@ -11,7 +11,15 @@ export interface ServerConfig {
   accessTokenTtl: number;
   refreshTokenIdleTtl: number;
   refreshTokenAbsoluteTtl: number;
+  /**
+   * Seconds after a rotation in which the replaced refresh token still refreshes (concurrent
+   * processes of one client, a lost answer retried); 0 = strict. Default 60.
+   */
+  refreshTokenReuseGrace?: number;
 }
+
+/** Seconds a replaced refresh token still works, when the deployment does not say. */
+export const DEFAULT_REFRESH_TOKEN_REUSE_GRACE = 60;
 
 /** RFC 8707: an omitted resource means the single configured one; anything unknown is refused. */
 export function resolveResource(

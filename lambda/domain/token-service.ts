@@ -1,23 +1,19 @@
 /**
  * Authorization codes, access tokens and rotating refresh tokens (RFC 6749 4.1, 6; RFC 9068;
- * RFC 9700 4.14). Pure but for its ports: the grant store, the signer and the clock.
+ * RFC 9700 4.14), all of one sign-in kept in one grant record (grants.ts): spending a code or
+ * rotating a refresh token is one conditional write of it. Pure but for its ports: the grant
+ * store, the signer and the clock.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { GrantType } from '../contract/capabilities.js';
 import { DEFAULT_LIFETIMES } from '../contract/environment.js';
 import type { RegisteredClient } from './clients.js';
 import { hashSecret, newSecret } from './credentials.js';
-import type {
-  AuthorizationCodeRecord,
-  ConsumeExpectations,
-  GrantStore,
-  PendingAuthorization,
-  RefreshTokenRecord,
-} from './grants.js';
+import type { GrantRecord, GrantStore, PendingAuthorization, Rotation } from './grants.js';
 import { OAuthError } from './oauth-error.js';
 import { pkceVerifierMatches, s256Challenge } from './pkce.js';
 import { OFFLINE_ACCESS } from './resource-scopes.js';
-import type { ServerConfig } from './server-config.js';
+import { DEFAULT_REFRESH_TOKEN_REUSE_GRACE, type ServerConfig } from './server-config.js';
 import type { AccessTokenSigner } from './signing.js';
 
 export interface TokenDeps {
@@ -27,6 +23,9 @@ export interface TokenDeps {
   /** Seconds since the epoch. */
   now: () => number;
 }
+
+/** Refresh tokens a generation may hold from the grace window (concurrent or retried refreshes). */
+export const MAX_REFRESH_SIBLINGS = 25;
 
 export interface TokenResponse {
   access_token: string;
@@ -43,29 +42,50 @@ export interface TokenResponse {
   scope: string;
 }
 
-export function newFamilyId(): string {
+export function newGrantId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** Mints the code for a completed sign-in; only its hash is stored. */
+/** A code or refresh token: the grant's id, then the secret whose hash alone is stored. */
+function grantToken(grantId: string, secret: string): string {
+  return `${grantId}.${secret}`;
+}
+
+const GRANT_TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
+
+/** The grant a presented code or refresh token names, and its secret's hash; undefined for anything else. */
+export function parseGrantToken(value: string): { grantId: string; hash: string } | undefined {
+  const match = GRANT_TOKEN.exec(value);
+  return match ? { grantId: match[1], hash: hashSecret(match[2]) } : undefined;
+}
+
+/** Mints the code for a completed sign-in: a new grant record; only the code's hash is stored. */
 export async function mintAuthorizationCode(
-  deps: Pick<TokenDeps, 'grants' | 'now'>,
+  deps: Pick<TokenDeps, 'grants' | 'now' | 'config'>,
   pending: PendingAuthorization,
   subject: string,
 ): Promise<string> {
-  const code = newSecret();
-  await deps.grants.putCode(hashSecret(code), {
+  const now = deps.now();
+  const grantId = newGrantId();
+  const secret = newSecret();
+  const codeExpiresAt = now + DEFAULT_LIFETIMES.authorizationCode;
+  const grant: GrantRecord = {
+    grant_id: grantId,
     client_id: pending.client_id,
-    redirect_uri: pending.redirect_uri,
-    redirect_uri_in_request: pending.redirect_uri_in_request,
-    code_challenge: pending.code_challenge,
+    subject,
     scope: pending.scope,
     resource: pending.resource,
-    subject,
-    family_id: newFamilyId(),
-    expires_at: deps.now() + DEFAULT_LIFETIMES.authorizationCode,
-  });
-  return code;
+    created_at: now,
+    grant_expires_at: now + deps.config.refreshTokenAbsoluteTtl,
+    expires_at: codeExpiresAt,
+    code_hash: hashSecret(secret),
+    code_challenge: pending.code_challenge,
+    redirect_uri: pending.redirect_uri,
+    redirect_uri_in_request: pending.redirect_uri_in_request,
+    code_expires_at: codeExpiresAt,
+  };
+  await deps.grants.createGrant(grant);
+  return grantToken(grantId, secret);
 }
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
@@ -82,59 +102,38 @@ const withoutOfflineAccess = (scope: string) =>
     .filter((item) => item !== '' && item !== OFFLINE_ACCESS)
     .join(' ');
 
+/** Signs the access token of a grant and answers it, with the refresh token the write just stored. */
 async function issueTokens(
   deps: TokenDeps,
   client: RegisteredClient,
-  grant: {
-    subject: string;
-    /** Scope of the grant, kept by the new refresh token. */
-    scope: string;
-    /** Scope of this access token: the grant's, or narrower on a refresh. */
-    accessScope: string;
-    resource: string;
-    familyId: string;
-    familyExpiresAt: number;
-  },
+  grant: Pick<GrantRecord, 'subject' | 'resource'>,
+  accessScope: string,
+  refreshToken: string | undefined,
 ): Promise<TokenResponse> {
   const now = deps.now();
   const { config } = deps;
-  const refreshes = client.grant_types.includes('refresh_token');
   // offline_access asks for a refresh token: without one it is not granted.
-  const accessScope = refreshes ? grant.accessScope : withoutOfflineAccess(grant.accessScope);
+  const scope = refreshToken ? accessScope : withoutOfflineAccess(accessScope);
   const accessToken = await deps.signer.sign(
     {
       iss: config.issuer,
       sub: grant.subject,
       aud: grant.resource,
       client_id: client.client_id,
-      ...(accessScope ? { scope: accessScope } : {}),
+      ...(scope ? { scope } : {}),
       iat: now,
       exp: now + config.accessTokenTtl,
       jti: randomUUID(),
     },
     'at+jwt',
   );
-  const response: TokenResponse = {
+  return {
     access_token: accessToken,
     token_type: 'Bearer',
     expires_in: config.accessTokenTtl,
-    scope: accessScope,
+    scope,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
   };
-  if (refreshes) {
-    const refreshToken = newSecret();
-    const record: RefreshTokenRecord = {
-      client_id: client.client_id,
-      subject: grant.subject,
-      scope: grant.scope,
-      resource: grant.resource,
-      family_id: grant.familyId,
-      expires_at: Math.min(now + config.refreshTokenIdleTtl, grant.familyExpiresAt),
-      family_expires_at: grant.familyExpiresAt,
-    };
-    await deps.grants.putRefreshToken(hashSecret(refreshToken), record);
-    response.refresh_token = refreshToken;
-  }
-  return response;
 }
 
 /**
@@ -142,12 +141,13 @@ async function issueTokens(
  * checks are reported. Throws the OAuth error; returns only when nothing is wrong.
  */
 function checkCode(
-  code: AuthorizationCodeRecord,
+  code: GrantRecord,
   client: RegisteredClient,
   params: Readonly<Record<string, string>>,
   now: number,
 ): void {
-  if (code.expires_at <= now) throw invalidGrant('The authorization code has expired.');
+  if (code.revoked_at !== undefined) throw invalidGrant('The authorization code has been revoked.');
+  if (code.code_expires_at <= now) throw invalidGrant('The authorization code has expired.');
   if (code.client_id !== client.client_id) throw invalidGrant('The authorization code was issued to another client.');
   if (code.redirect_uri_in_request || params.redirect_uri !== undefined) {
     if (params.redirect_uri !== code.redirect_uri) {
@@ -163,29 +163,9 @@ function checkCode(
   }
 }
 
-/**
- * The same checks as conditions of the redeeming write, so a valid request spends the code
- * without reading it first and a refused one writes nothing. A challenge that cannot be
- * computed (no or a malformed verifier) is a condition no stored code meets.
- */
-function redemptionExpectations(
-  client: RegisteredClient,
-  params: Readonly<Record<string, string>>,
-  now: number,
-): ConsumeExpectations {
-  const verifier = params.code_verifier;
-  const challenge = verifier && pkceVerifierMatches(verifier, s256Challenge(verifier)) ? s256Challenge(verifier) : '';
-  return {
-    validAt: now,
-    equals: {
-      client_id: client.client_id,
-      code_challenge: challenge,
-      ...(params.redirect_uri !== undefined
-        ? { redirect_uri: params.redirect_uri }
-        : { redirect_uri_in_request: false }),
-      ...(params.resource !== undefined ? { resource: params.resource } : {}),
-    },
-  };
+/** The S256 challenge of the request's verifier, or '' (which no stored challenge equals). */
+function challengeOf(verifier: string | undefined): string {
+  return verifier && pkceVerifierMatches(verifier, s256Challenge(verifier)) ? s256Challenge(verifier) : '';
 }
 
 /** RFC 6749 4.1.3 with PKCE (RFC 7636 4.6) and resource indicators (RFC 8707 2.2). */
@@ -196,32 +176,37 @@ export async function exchangeAuthorizationCode(
 ): Promise<TokenResponse> {
   requireGrantType(client, 'authorization_code');
   if (!params.code) throw new OAuthError('invalid_request', 'code is required.');
+  const presented = parseGrantToken(params.code);
+  if (!presented) throw invalidGrant('The authorization code is not valid.');
   const now = deps.now();
-  // One conditional write checks and spends the code: of two concurrent redemptions exactly one
-  // succeeds, and a refused request changes nothing.
-  const redemption = await deps.grants.redeemCode(
-    hashSecret(params.code),
+  const refreshSecret = client.grant_types.includes('refresh_token') ? newSecret() : undefined;
+  // One conditional write checks and spends the code and starts the grant's refresh tokens: of
+  // two concurrent redemptions exactly one succeeds, and a refused request changes nothing.
+  const redemption = await deps.grants.redeemCode({
+    grantId: presented.grantId,
+    codeHash: presented.hash,
     now,
-    redemptionExpectations(client, params, now),
-  );
+    clientId: client.client_id,
+    codeChallenge: challengeOf(params.code_verifier),
+    redirectUri: params.redirect_uri,
+    resource: params.resource,
+    refreshHash: refreshSecret ? hashSecret(refreshSecret) : undefined,
+    // The grant lives as long as its refresh token may idle, or as its access token without one.
+    expiresAt: refreshSecret ? now + deps.config.refreshTokenIdleTtl : now + deps.config.accessTokenTtl,
+  });
   if (redemption.outcome === 'missing') throw invalidGrant('The authorization code is not valid.');
-  const code = redemption.record;
-  if (redemption.outcome === 'replayed') return replayedCode(deps, code.family_id, now);
   if (redemption.outcome === 'refused') {
-    checkCode(code, client, params, now);
+    const grant = redemption.record;
+    if (grant.code_hash !== presented.hash) throw invalidGrant('The authorization code is not valid.');
+    if (grant.code_redeemed_at !== undefined) return replayedCode(deps, grant, now);
+    checkCode(grant, client, params, now);
     throw invalidGrant('The authorization code is not valid.');
   }
+  const grant = redemption.before;
+  const refreshToken = refreshSecret && grantToken(grant.grant_id, refreshSecret);
   return issueOrRelease(
-    () =>
-      issueTokens(deps, client, {
-        subject: code.subject,
-        scope: code.scope,
-        accessScope: code.scope,
-        resource: code.resource,
-        familyId: code.family_id,
-        familyExpiresAt: now + deps.config.refreshTokenAbsoluteTtl,
-      }),
-    () => deps.grants.releaseCode(hashSecret(params.code), now),
+    () => issueTokens(deps, client, grant, grant.scope, refreshToken),
+    () => deps.grants.releaseCode(grant.grant_id, now, grant.code_expires_at),
   );
 }
 
@@ -239,13 +224,26 @@ async function issueOrRelease(issue: () => Promise<TokenResponse>, release: () =
   }
 }
 
-/** RFC 6749 4.1.2: a code used twice revokes the tokens it was used for. */
-async function replayedCode(deps: TokenDeps, familyId: string, now: number): Promise<never> {
-  await deps.grants.revokeFamily(familyId, now + deps.config.refreshTokenAbsoluteTtl);
+/** RFC 6749 4.1.2: a code used twice revokes the grant, and so the tokens it was used for. */
+async function replayedCode(deps: TokenDeps, grant: GrantRecord, now: number): Promise<never> {
+  await deps.grants.revokeGrant(grant.grant_id, now);
   throw invalidGrant('The authorization code was already used; tokens issued for it are revoked.');
 }
 
-/** RFC 6749 6 with rotation: every use returns a new refresh token; a replay ends the family. */
+/** Why a grant's refresh token cannot be used now, when the rotating write was refused. */
+function refreshRefusal(grant: GrantRecord, client: RegisteredClient, now: number): OAuthError | undefined {
+  if (grant.client_id !== client.client_id) return invalidGrant('The refresh token was issued to another client.');
+  if (grant.revoked_at !== undefined) return invalidGrant('The refresh token has been revoked.');
+  if (grant.expires_at <= now || grant.grant_expires_at <= now) return invalidGrant('The refresh token has expired.');
+  return undefined;
+}
+
+/**
+ * RFC 6749 6 with rotation (RFC 9700 4.14.2): every use returns a new refresh token. A token of
+ * the previous generation presented again within the reuse grace window (several processes of
+ * one client sharing a token, a lost answer retried) gets a new token of the current generation,
+ * so every answer's token stays usable; any other reuse revokes the grant.
+ */
 export async function refreshTokens(
   deps: TokenDeps,
   client: RegisteredClient,
@@ -253,63 +251,98 @@ export async function refreshTokens(
 ): Promise<TokenResponse> {
   requireGrantType(client, 'refresh_token');
   if (!params.refresh_token) throw new OAuthError('invalid_request', 'refresh_token is required.');
+  if (params.scope !== undefined && params.scope.length > 1000) {
+    throw new OAuthError('invalid_scope', 'scope is too long.');
+  }
+  const presented = parseGrantToken(params.refresh_token);
+  if (!presented) throw invalidGrant('The refresh token is not valid.');
   const now = deps.now();
-  const tokenHash = hashSecret(params.refresh_token);
-  const token = await deps.grants.getRefreshToken(tokenHash);
-  if (!token) throw invalidGrant('The refresh token is not valid.');
-  if (token.client_id !== client.client_id) throw invalidGrant('The refresh token was issued to another client.');
-  if (token.used_at !== undefined) return replayedRefreshToken(deps, token);
-  if (token.expires_at <= now || token.family_expires_at <= now) throw invalidGrant('The refresh token has expired.');
-  if (await deps.grants.isFamilyRevoked(token.family_id)) throw invalidGrant('The refresh token has been revoked.');
-  let accessScope = token.scope;
-  // RFC 6749 3.2: a parameter sent without a value is treated as omitted, so `scope=` (what a
-  // client repeating an empty grant sends) keeps the granted scope.
-  if (params.scope) {
-    const granted = new Set(token.scope.split(' ').filter(Boolean));
-    const asked = params.scope.split(' ').filter(Boolean);
-    if (!asked.every((item) => granted.has(item))) {
-      throw new OAuthError('invalid_scope', 'A refresh may only narrow the scope that was granted.');
+  const newSecretValue = newSecret();
+  const rotation: Rotation = {
+    grantId: presented.grantId,
+    clientId: client.client_id,
+    presentedHash: presented.hash,
+    newHash: hashSecret(newSecretValue),
+    now,
+    // May pass the grant's absolute end, which every use checks apart (grant_expires_at).
+    expiresAt: now + deps.config.refreshTokenIdleTtl,
+  };
+  // One conditional write; the scope and resource are then checked against the grant it
+  // returns, and a refused request releases what it took.
+  const rotated = await deps.grants.rotateRefreshToken(rotation);
+  let grant: GrantRecord;
+  let release: () => Promise<void>;
+  if (rotated.outcome === 'written') {
+    grant = rotated.before;
+    release = () => deps.grants.releaseRotation(rotation, rotated.before);
+  } else {
+    if (rotated.outcome === 'missing') throw invalidGrant('The refresh token is not valid.');
+    const current = rotated.record;
+    const refusal = refreshRefusal(current, client, now);
+    if (refusal) throw refusal;
+    const grace = deps.config.refreshTokenReuseGrace ?? DEFAULT_REFRESH_TOKEN_REUSE_GRACE;
+    const inWindow =
+      grace > 0 &&
+      (current.previous_hashes ?? []).includes(presented.hash) &&
+      current.rotated_at !== undefined &&
+      now - current.rotated_at <= grace;
+    if (!inWindow) return replayedRefreshToken(deps, current, now);
+    const added = await deps.grants.addRefreshSibling({
+      ...rotation,
+      rotatedAfter: now - grace,
+      maxSiblings: MAX_REFRESH_SIBLINGS,
+    });
+    if (added.outcome !== 'written') {
+      throw invalidGrant('The refresh token is no longer valid: too many concurrent refreshes.');
     }
-    accessScope = [...new Set(asked)].join(' ');
+    grant = added.before;
+    // A sibling needs no release: the presented token stays valid within the window.
+    release = async () => undefined;
   }
-  if (params.resource !== undefined && params.resource !== token.resource) {
-    throw new OAuthError('invalid_target', 'resource does not match the one the refresh token was issued for.');
+  let accessScope = grant.scope;
+  try {
+    // RFC 6749 3.2: a parameter sent without a value is treated as omitted, so `scope=` (what a
+    // client repeating an empty grant sends) keeps the granted scope.
+    if (params.scope) {
+      const granted = new Set(grant.scope.split(' ').filter(Boolean));
+      const asked = params.scope.split(' ').filter(Boolean);
+      if (!asked.every((item) => granted.has(item))) {
+        throw new OAuthError('invalid_scope', 'A refresh may only narrow the scope that was granted.');
+      }
+      accessScope = [...new Set(asked)].join(' ');
+    }
+    if (params.resource !== undefined && params.resource !== grant.resource) {
+      throw new OAuthError('invalid_target', 'resource does not match the one the refresh token was issued for.');
+    }
+  } catch (error) {
+    // A refused request changes nothing: the presented token stays usable.
+    await release();
+    throw error;
   }
-  // Checks first, then one conditional write: a refused request leaves the token usable.
-  const use = await deps.grants.useRefreshToken(tokenHash, now);
-  if (use.outcome !== 'consumed') return replayedRefreshToken(deps, token);
   return issueOrRelease(
-    () =>
-      issueTokens(deps, client, {
-        subject: token.subject,
-        // RFC 6749 6: the new refresh token keeps the scope of the one it replaces.
-        scope: token.scope,
-        accessScope,
-        resource: token.resource,
-        familyId: token.family_id,
-        familyExpiresAt: token.family_expires_at,
-      }),
-    () => deps.grants.releaseRefreshToken(tokenHash, now),
+    // RFC 6749 6: the new refresh token keeps the grant's scope; the access token may be narrower.
+    () => issueTokens(deps, client, grant, accessScope, grantToken(grant.grant_id, newSecretValue)),
+    release,
   );
 }
 
-async function replayedRefreshToken(deps: TokenDeps, token: RefreshTokenRecord): Promise<never> {
-  await deps.grants.revokeFamily(token.family_id, token.family_expires_at);
-  throw invalidGrant('The refresh token was already used; its whole family is revoked.');
+async function replayedRefreshToken(deps: TokenDeps, grant: GrantRecord, now: number): Promise<never> {
+  await deps.grants.revokeGrant(grant.grant_id, now);
+  throw invalidGrant('The refresh token was already used; its whole grant is revoked.');
 }
 
 /**
- * RFC 7009: a refresh token of this client ends its family at once. Access tokens are
- * self-contained JWTs and live out their short lifetime; unknown tokens are not an error.
+ * RFC 7009: a live refresh token of this client ends its grant at once, in one conditional
+ * write. Access tokens are self-contained JWTs and live out their short lifetime; unknown
+ * tokens are not an error.
  */
 export async function revokeToken(
-  deps: Pick<TokenDeps, 'grants'>,
+  deps: Pick<TokenDeps, 'grants' | 'now'>,
   client: RegisteredClient,
   token: string | undefined,
 ): Promise<void> {
   if (!token) throw new OAuthError('invalid_request', 'token is required.');
-  const record = await deps.grants.getRefreshToken(hashSecret(token));
-  if (record && record.client_id === client.client_id) {
-    await deps.grants.revokeFamily(record.family_id, record.family_expires_at);
-  }
+  const presented = parseGrantToken(token);
+  if (!presented) return;
+  await deps.grants.revokeGrantByRefreshToken(presented.grantId, client.client_id, presented.hash, deps.now());
 }

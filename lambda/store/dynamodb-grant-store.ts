@@ -1,30 +1,26 @@
 /**
- * DynamoDB adapter of the GrantStore port. One table, keyed by `pk` = `<kind>#<id or hash>`,
- * with a TTL attribute (`expires_at`) for clean-up only. Single-item conditional writes give
- * the atomicity we need (dynalite has no transactions, and none are needed).
+ * DynamoDB adapter of the GrantStore port. One table, keyed by `pk` = `<kind>#<id>`, with a TTL
+ * attribute (`expires_at`) for clean-up only. A grant is one item (`grant#<grant id>`), so
+ * spending its code or rotating its refresh token is one conditional UpdateItem: dynalite has no
+ * transactions, and none are needed.
  *
  * When the answer to a write is lost and the SDK retries it, the retry meets what the first
- * attempt wrote: a put then finds its own item and succeeds; a consume finds the item already
- * used and reports a replay, so a code or refresh token whose spending was not heard of is
- * spent, and the grant's family revoked, never issued twice.
+ * attempt wrote: a put then finds its own item and succeeds; a redemption or rotation finds its
+ * condition no longer holds and reports a refusal, which the token service reads as a reuse: the
+ * code or refresh token whose spending was not heard of is spent, never issued twice (within the
+ * reuse grace window a rotation's retry is answered with a new token of the same grant).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { putIfAbsent, sharedDocumentClient } from '../aws/dynamodb.js';
 import { GRANT_KEY_PREFIXES, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../contract/tables.js';
 import type {
-  AuthorizationCodeRecord,
-  Consumed,
-  ConsumeExpectations,
+  CodeRedemption,
+  GrantRecord,
   GrantStore,
   PendingAuthorization,
-  RefreshTokenRecord,
+  Rotation,
+  Written,
 } from '../domain/grants.js';
 import { UnavailableError } from '../domain/oauth-error.js';
 
@@ -37,10 +33,16 @@ function storableKey(pk: string): boolean {
 
 const key = {
   pending: (id: string) => `${GRANT_KEY_PREFIXES.pending}${id}`,
-  code: (hash: string) => `${GRANT_KEY_PREFIXES.code}${hash}`,
-  refresh: (hash: string) => `${GRANT_KEY_PREFIXES.refresh}${hash}`,
-  family: (id: string) => `${GRANT_KEY_PREFIXES.family}${id}`,
+  grant: (id: string) => `${GRANT_KEY_PREFIXES.grant}${id}`,
 };
+
+/** An UpdateItem of one grant: SET/REMOVE clauses and a condition, with its names and values. */
+interface GrantUpdate {
+  update: string;
+  condition: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+}
 
 type Item<T> = T & { [GRANTS_TABLE_KEY]: string };
 
@@ -95,72 +97,48 @@ export class DynamoDbGrantStore implements GrantStore {
   }
 
   /**
-   * Sets `attribute` to now unless it is already set, and only if the item meets `expect`: exactly
-   * one caller wins, and a refused caller writes nothing.
+   * One conditional UpdateItem of a grant. On success, the grant as it was before; when the
+   * condition fails, the grant as it is now (read only on that losing path), or missing.
    */
-  private async consume<T>(
-    pk: string,
-    attribute: string,
-    now: number,
-    expect: ConsumeExpectations = {},
-  ): Promise<Consumed<T>> {
-    const names: Record<string, string> = { '#pk': GRANTS_TABLE_KEY, '#used': attribute };
-    const values: Record<string, unknown> = { ':now': now };
-    const conditions = ['attribute_exists(#pk)', 'attribute_not_exists(#used)'];
-    Object.entries(expect.equals ?? {}).forEach(([name, value], index) => {
-      names[`#e${index}`] = name;
-      values[`:e${index}`] = value;
-      conditions.push(`#e${index} = :e${index}`);
-    });
-    if (expect.validAt !== undefined) {
-      names['#expires'] = GRANTS_TABLE_TTL_ATTRIBUTE;
-      values[':validAt'] = expect.validAt;
-      conditions.push('#expires > :validAt');
-    }
+  private async updateGrant(grantId: string, write: GrantUpdate): Promise<Written> {
+    const pk = key.grant(grantId);
     try {
       const { Attributes } = await this.run(() =>
         this.documentClient.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { [GRANTS_TABLE_KEY]: pk },
-            UpdateExpression: 'SET #used = :now',
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnValues: 'ALL_NEW',
+            UpdateExpression: write.update,
+            ConditionExpression: `attribute_exists(#pk) AND ${write.condition}`,
+            ExpressionAttributeNames: { '#pk': GRANTS_TABLE_KEY, ...write.names },
+            ExpressionAttributeValues: write.values,
+            ReturnValues: 'ALL_OLD',
           }),
         ),
       );
-      return { outcome: 'consumed', record: strip<T>(Attributes) as T };
+      return { outcome: 'written', before: strip<GrantRecord>(Attributes) as GrantRecord };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Only the losing path pays for a read: unknown, already used (a replay), or refused.
-      const existing = await this.getItem(pk);
-      if (!existing) return { outcome: 'missing' };
-      const record = strip<T>(existing) as T;
-      return existing[attribute] !== undefined ? { outcome: 'replayed', record } : { outcome: 'refused', record };
+      const existing = await this.get<GrantRecord>(pk);
+      return existing ? { outcome: 'refused', record: existing } : { outcome: 'missing' };
     }
   }
 
-  /**
-   * Clears the `attribute` mark that consume() set at `at`, only if it is still that mark. A
-   * failure is swallowed: the caller is already answering 503, and the code or token then stays
-   * spent, as it would have without this attempt.
-   */
-  private async release(pk: string, attribute: string, at: number): Promise<void> {
+  /** An update that undoes this request's own write, if it is still the last one; failures are swallowed. */
+  private async undo(grantId: string, write: GrantUpdate): Promise<void> {
     try {
       await this.documentClient.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { [GRANTS_TABLE_KEY]: pk },
-          UpdateExpression: 'REMOVE #used',
-          ConditionExpression: '#used = :at',
-          ExpressionAttributeNames: { '#used': attribute },
-          ExpressionAttributeValues: { ':at': at },
+          Key: { [GRANTS_TABLE_KEY]: key.grant(grantId) },
+          UpdateExpression: write.update,
+          ConditionExpression: write.condition,
+          ExpressionAttributeNames: write.names,
+          ExpressionAttributeValues: write.values,
         }),
       );
     } catch {
-      // ConditionalCheckFailed (not our mark, or gone) or a table fault: nothing more to do.
+      // Not our write any more, or a table fault while already answering 503: nothing more to do.
     }
   }
 
@@ -188,51 +166,207 @@ export class DynamoDbGrantStore implements GrantStore {
     });
   }
 
-  putCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void> {
-    return this.put(key.code(codeHash), record);
+  createGrant(grant: GrantRecord): Promise<void> {
+    return this.put(key.grant(grant.grant_id), grant);
   }
 
-  getCode(codeHash: string): Promise<AuthorizationCodeRecord | undefined> {
-    return this.get(key.code(codeHash));
+  getGrant(grantId: string): Promise<GrantRecord | undefined> {
+    return this.get(key.grant(grantId));
   }
 
-  redeemCode(codeHash: string, now: number, expect?: ConsumeExpectations): Promise<Consumed<AuthorizationCodeRecord>> {
-    return this.consume(key.code(codeHash), 'redeemed_at', now, expect);
-  }
-
-  releaseCode(codeHash: string, redeemedAt: number): Promise<void> {
-    return this.release(key.code(codeHash), 'redeemed_at', redeemedAt);
-  }
-
-  putRefreshToken(tokenHash: string, record: RefreshTokenRecord): Promise<void> {
-    return this.put(key.refresh(tokenHash), record);
-  }
-
-  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-    return this.get(key.refresh(tokenHash));
-  }
-
-  useRefreshToken(tokenHash: string, now: number): Promise<Consumed<RefreshTokenRecord>> {
-    return this.consume(key.refresh(tokenHash), 'used_at', now);
-  }
-
-  releaseRefreshToken(tokenHash: string, usedAt: number): Promise<void> {
-    return this.release(key.refresh(tokenHash), 'used_at', usedAt);
-  }
-
-  revokeFamily(familyId: string, expiresAt: number): Promise<void> {
-    return this.run(async () => {
-      // A plain put: revoking twice is harmless, and the marker outlives every token of the family.
-      await this.documentClient.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { [GRANTS_TABLE_KEY]: key.family(familyId), revoked: true, [GRANTS_TABLE_TTL_ATTRIBUTE]: expiresAt },
-        }),
-      );
+  redeemCode(r: CodeRedemption): Promise<Written> {
+    const conditions = [
+      '#code = :code',
+      'attribute_not_exists(#redeemed)',
+      'attribute_not_exists(#revoked)',
+      '#codeExpires > :now',
+      '#client = :client',
+      '#challenge = :challenge',
+      // RFC 6749 4.1.3: the redirect_uri exactly as in the authorization request, or none in either.
+      r.redirectUri !== undefined ? '#redirect = :redirect' : '#inRequest = :false',
+      ...(r.resource !== undefined ? ['#resource = :resource'] : []),
+    ];
+    const names: Record<string, string> = {
+      '#code': 'code_hash',
+      '#redeemed': 'code_redeemed_at',
+      '#revoked': 'revoked_at',
+      '#codeExpires': 'code_expires_at',
+      '#client': 'client_id',
+      '#challenge': 'code_challenge',
+      '#expires': GRANTS_TABLE_TTL_ATTRIBUTE,
+      '#used': 'last_used_at',
+      ...(r.redirectUri !== undefined ? { '#redirect': 'redirect_uri' } : { '#inRequest': 'redirect_uri_in_request' }),
+      ...(r.resource !== undefined ? { '#resource': 'resource' } : {}),
+      ...(r.refreshHash !== undefined ? { '#refresh': 'refresh_hashes' } : {}),
+    };
+    const values: Record<string, unknown> = {
+      ':code': r.codeHash,
+      ':now': r.now,
+      ':client': r.clientId,
+      ':challenge': r.codeChallenge,
+      ':expiresAt': r.expiresAt,
+      ...(r.redirectUri !== undefined ? { ':redirect': r.redirectUri } : { ':false': false }),
+      ...(r.resource !== undefined ? { ':resource': r.resource } : {}),
+      ...(r.refreshHash !== undefined ? { ':refresh': [r.refreshHash] } : {}),
+    };
+    const sets = ['#redeemed = :now', '#expires = :expiresAt', '#used = :now'];
+    if (r.refreshHash !== undefined) sets.push('#refresh = :refresh');
+    return this.updateGrant(r.grantId, {
+      update: `SET ${sets.join(', ')}`,
+      condition: conditions.join(' AND '),
+      names,
+      values,
     });
   }
 
-  async isFamilyRevoked(familyId: string): Promise<boolean> {
-    return (await this.get(key.family(familyId))) !== undefined;
+  releaseCode(grantId: string, redeemedAt: number, codeExpiresAt: number): Promise<void> {
+    return this.undo(grantId, {
+      update: 'REMOVE #redeemed, #refresh, #used SET #expires = :codeExpires',
+      condition: '#redeemed = :at',
+      names: {
+        '#redeemed': 'code_redeemed_at',
+        '#refresh': 'refresh_hashes',
+        '#used': 'last_used_at',
+        '#expires': GRANTS_TABLE_TTL_ATTRIBUTE,
+      },
+      values: { ':at': redeemedAt, ':codeExpires': codeExpiresAt },
+    });
+  }
+
+  /** The conditions every use of a grant's refresh token shares: this client's, live, in time. */
+  private static liveFor(r: Rotation) {
+    return {
+      condition: '#client = :client AND attribute_not_exists(#revoked) AND #expires > :now AND #grantExpires > :now',
+      names: {
+        '#client': 'client_id',
+        '#revoked': 'revoked_at',
+        '#expires': GRANTS_TABLE_TTL_ATTRIBUTE,
+        '#grantExpires': 'grant_expires_at',
+      },
+      values: { ':client': r.clientId, ':now': r.now },
+    };
+  }
+
+  rotateRefreshToken(r: Rotation): Promise<Written> {
+    const live = DynamoDbGrantStore.liveFor(r);
+    return this.updateGrant(r.grantId, {
+      update: 'SET #previous = #current, #current = :new, #rotated = :now, #expires = :expiresAt, #used = :now',
+      condition: `${live.condition} AND contains(#current, :presented)`,
+      names: {
+        ...live.names,
+        '#current': 'refresh_hashes',
+        '#previous': 'previous_hashes',
+        '#rotated': 'rotated_at',
+        '#used': 'last_used_at',
+      },
+      values: { ...live.values, ':new': [r.newHash], ':presented': r.presentedHash, ':expiresAt': r.expiresAt },
+    });
+  }
+
+  addRefreshSibling(r: Rotation & { rotatedAfter: number; maxSiblings: number }): Promise<Written> {
+    const live = DynamoDbGrantStore.liveFor(r);
+    return this.updateGrant(r.grantId, {
+      update: 'SET #current = list_append(#current, :new), #used = :now',
+      condition: `${live.condition} AND contains(#previous, :presented) AND #rotated >= :after AND size(#current) < :max`,
+      names: {
+        ...live.names,
+        '#current': 'refresh_hashes',
+        '#previous': 'previous_hashes',
+        '#rotated': 'rotated_at',
+        '#used': 'last_used_at',
+      },
+      values: {
+        ...live.values,
+        ':new': [r.newHash],
+        ':presented': r.presentedHash,
+        ':after': r.rotatedAfter,
+        ':max': r.maxSiblings,
+      },
+    });
+  }
+
+  releaseRotation(r: Rotation, before: GrantRecord): Promise<void> {
+    const restore: string[] = ['#current = :oldCurrent', '#expires = :oldExpires'];
+    const remove: string[] = [];
+    const values: Record<string, unknown> = {
+      ':oldCurrent': before.refresh_hashes ?? [],
+      ':oldExpires': before.expires_at,
+      ':new': r.newHash,
+      ':one': 1,
+      ':now': r.now,
+    };
+    if (before.previous_hashes) {
+      restore.push('#previous = :oldPrevious');
+      values[':oldPrevious'] = before.previous_hashes;
+    } else remove.push('#previous');
+    if (before.rotated_at !== undefined) {
+      restore.push('#rotated = :oldRotated');
+      values[':oldRotated'] = before.rotated_at;
+    } else remove.push('#rotated');
+    if (before.last_used_at !== undefined) {
+      restore.push('#used = :oldUsed');
+      values[':oldUsed'] = before.last_used_at;
+    } else remove.push('#used');
+    return this.undo(r.grantId, {
+      update: `SET ${restore.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+      // Only while this rotation is still the last write: its new token the only current one.
+      condition: 'contains(#current, :new) AND size(#current) = :one AND #rotated = :now',
+      names: {
+        '#current': 'refresh_hashes',
+        '#previous': 'previous_hashes',
+        '#rotated': 'rotated_at',
+        '#used': 'last_used_at',
+        '#expires': GRANTS_TABLE_TTL_ATTRIBUTE,
+      },
+      values,
+    });
+  }
+
+  revokeGrant(grantId: string, now: number): Promise<void> {
+    return this.run(async () => {
+      try {
+        await this.documentClient.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { [GRANTS_TABLE_KEY]: key.grant(grantId) },
+            // The first revocation's time stays; revoking again is harmless.
+            UpdateExpression: 'SET #revoked = if_not_exists(#revoked, :now)',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': GRANTS_TABLE_KEY, '#revoked': 'revoked_at' },
+            ExpressionAttributeValues: { ':now': now },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    });
+  }
+
+  async revokeGrantByRefreshToken(grantId: string, clientId: string, tokenHash: string, now: number): Promise<boolean> {
+    try {
+      await this.run(() =>
+        this.documentClient.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { [GRANTS_TABLE_KEY]: key.grant(grantId) },
+            UpdateExpression: 'SET #revoked = if_not_exists(#revoked, :now)',
+            ConditionExpression:
+              'attribute_exists(#pk) AND #client = :client AND (contains(#current, :hash) OR contains(#previous, :hash))',
+            ExpressionAttributeNames: {
+              '#pk': GRANTS_TABLE_KEY,
+              '#revoked': 'revoked_at',
+              '#client': 'client_id',
+              '#current': 'refresh_hashes',
+              '#previous': 'previous_hashes',
+            },
+            ExpressionAttributeValues: { ':now': now, ':client': clientId, ':hash': tokenHash },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }

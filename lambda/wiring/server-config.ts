@@ -1,11 +1,21 @@
 /** The authorization server's settings, from the function environment. */
 import { DEFAULT_LIFETIMES, ENV, type EnvSource, readIssuer } from '../contract/environment.js';
-import type { ServerConfig } from '../domain/server-config.js';
+import { DEFAULT_REFRESH_TOKEN_REUSE_GRACE, type ServerConfig } from '../domain/server-config.js';
 import { listEnv, secondsEnv } from './env.js';
 
 /** Every reader of ISSUER_URL normalizes it the same way (contract/environment.ts). */
 export function issuerFromEnv(env: EnvSource = process.env): string {
   return readIssuer(env);
+}
+
+/** REFRESH_TOKEN_REUSE_GRACE_SECONDS: whole seconds, 0 (strict) allowed; unset or empty: the default. */
+function readGraceSeconds(env: EnvSource): number {
+  const raw = env[ENV.refreshTokenReuseGraceSeconds];
+  if (raw === undefined || raw === '') return DEFAULT_REFRESH_TOKEN_REUSE_GRACE;
+  if (!/^\d{1,6}$/.test(raw)) {
+    throw new Error(`${ENV.refreshTokenReuseGraceSeconds} must be a whole number of seconds (0 = strict), not ${raw}`);
+  }
+  return Number(raw);
 }
 
 export function serverConfigFromEnv(env: EnvSource = process.env): ServerConfig {
@@ -21,5 +31,6 @@ export function serverConfigFromEnv(env: EnvSource = process.env): ServerConfig 
       DEFAULT_LIFETIMES.refreshTokenAbsolute,
       env,
     ),
+    refreshTokenReuseGrace: readGraceSeconds(env),
   };
 }

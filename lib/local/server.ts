@@ -106,6 +106,10 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
         ENV.refreshTokenAbsoluteTtlSeconds,
         DEFAULT_LIFETIMES.refreshTokenAbsolute,
       ),
+      // Checked by the token function when it reads it, as deployed.
+      ...(env[ENV.refreshTokenReuseGraceSeconds]
+        ? { refreshTokenReuseGrace: Number(env[ENV.refreshTokenReuseGraceSeconds]) }
+        : {}),
     },
     ...(upstreamIssuer
       ? {

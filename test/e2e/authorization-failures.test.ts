@@ -250,13 +250,15 @@ describe('/token refusals', () => {
     expectError(await exchange(registered, issued, { resource: 'https://evil.example/mcp' }), 400, 'invalid_target');
   });
 
-  it('a replayed refresh token is invalid_grant and revokes the family', async () => {
+  it('a refresh token older than the previous one is invalid_grant and revokes the grant', async () => {
     const registered = await registerTestClient(as, 'none');
     const first = await expectTokens(await exchange(registered, await codeFor(registered)));
     const second = await expectTokens(await refresh(registered, first.refresh_token));
+    const third = await expectTokens(await refresh(registered, second.refresh_token));
     expect(second.refresh_token).not.toBe(first.refresh_token);
+    // Two rotations ago: a reuse even within the grace window (which covers the previous token only).
     expectError(await refresh(registered, first.refresh_token), 400, 'invalid_grant');
-    expectError(await refresh(registered, second.refresh_token), 400, 'invalid_grant');
+    expectError(await refresh(registered, third.refresh_token), 400, 'invalid_grant');
   });
 
   it('an unsupported grant_type is unsupported_grant_type', async () => {

@@ -20,7 +20,7 @@ import { createDocumentClient } from '../../lambda/aws/dynamodb.js';
 import { clientMetadataValidator } from '../../lambda/domain/client-metadata.js';
 import { ClientExistsError, type RegisteredClient } from '../../lambda/domain/clients.js';
 import { hashSecret } from '../../lambda/domain/credentials.js';
-import type { PendingAuthorization, RefreshTokenRecord } from '../../lambda/domain/grants.js';
+import type { GrantRecord, PendingAuthorization } from '../../lambda/domain/grants.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
 import { s256Challenge } from '../../lambda/domain/pkce.js';
 import { registerClient } from '../../lambda/domain/registration.js';
@@ -133,12 +133,18 @@ async function storedClients(clientId: string): Promise<Item[]> {
   return (await scan(CLIENTS)).filter((item) => item.client_id === clientId);
 }
 
-/** Every refresh token stored for a family, used or not. */
-async function refreshTokensOf(familyId: string): Promise<Array<RefreshTokenRecord & { pk: string }>> {
-  const items = (await scan(GRANTS)).filter(
-    (item) => String(item.pk).startsWith('refresh#') && item.family_id === familyId,
+/** The grant a code or refresh token names, read straight from the table. */
+async function grantOf(token: string): Promise<GrantRecord | undefined> {
+  const grantId = token.split('.')[0];
+  const { Item } = await db.documents.send(
+    new GetCommand({ TableName: GRANTS, Key: { pk: `grant#${grantId}` }, ConsistentRead: true }),
   );
-  return items as unknown as Array<RefreshTokenRecord & { pk: string }>;
+  return Item as GrantRecord | undefined;
+}
+
+/** How many items of the grants table hold grants (one per sign-in, whatever its tokens). */
+async function grantItems(): Promise<number> {
+  return (await scan(GRANTS)).filter((item) => String(item.pk).startsWith('grant#')).length;
 }
 
 function onTable(table: string) {
@@ -185,7 +191,7 @@ async function expectRefused(work: Promise<unknown>, code: string): Promise<OAut
 
 interface IssuedCode {
   code: string;
-  codeHash: string;
+  grantId: string;
   params: Record<string, string>;
 }
 
@@ -207,7 +213,7 @@ async function issueCode(deps: TokenDeps): Promise<IssuedCode> {
   const code = await mintAuthorizationCode(deps, pending, 'alice');
   return {
     code,
-    codeHash: hashSecret(code),
+    grantId: code.split('.')[0],
     params: { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: codeVerifier },
   };
 }
@@ -280,7 +286,7 @@ describe('a transient fault is retried within the SDK’s bounded attempts', () 
   });
 
   it('reads and single-use consumption survive faults too', async () => {
-    const { clients, grants, deps } = stores();
+    const { clients, deps } = stores();
     const client = newClient();
     await clients.create(client);
     const issued = await issueCode(deps);
@@ -288,8 +294,7 @@ describe('a transient fault is retried within the SDK’s bounded attempts', () 
     proxy.inject({ operation: 'GetItem', action: { kind: 'internal-error' }, times: 2 });
     expect(await clients.getById(client.client_id)).toEqual(client);
     proxy.inject({ operation: 'UpdateItem', action: { kind: 'throttle', error: 'ThrottlingException' }, times: 2 });
-    const redeemed = await grants.redeemCode(issued.codeHash, Math.floor(Date.now() / 1000));
-    expect(redeemed.outcome).toBe('consumed');
+    await expect(exchangeAuthorizationCode(deps, APP, issued.params)).resolves.toMatchObject({ token_type: 'Bearer' });
     expect(proxy.counts()).toMatchObject({ GetItem: 3, UpdateItem: 3 });
   });
 
@@ -332,13 +337,21 @@ describe('a persistent fault ends in 503 temporarily_unavailable within a bounde
       upstream_code_verifier: 'v',
       expires_at: now + 60,
     };
+    const rotation = {
+      grantId: issued.grantId,
+      clientId: APP.client_id,
+      presentedHash: 'h',
+      newHash: 'n',
+      now,
+      expiresAt: now + 60,
+    };
     await expectUnavailable(grants.putPending(pending));
     await expectUnavailable(grants.takePending('p-1'));
-    await expectUnavailable(grants.getCode(issued.codeHash));
-    await expectUnavailable(grants.redeemCode(issued.codeHash, now));
-    await expectUnavailable(grants.useRefreshToken('no-such-token', now));
-    await expectUnavailable(grants.revokeFamily('family', now + 60));
-    await expectUnavailable(grants.isFamilyRevoked('family'));
+    await expectUnavailable(grants.getGrant(issued.grantId));
+    await expectUnavailable(grants.rotateRefreshToken(rotation));
+    await expectUnavailable(grants.addRefreshSibling({ ...rotation, rotatedAfter: now, maxSiblings: 2 }));
+    await expectUnavailable(grants.revokeGrant(issued.grantId, now));
+    await expectUnavailable(grants.revokeGrantByRefreshToken(issued.grantId, APP.client_id, 'h', now));
     await expectUnavailable(exchangeAuthorizationCode(deps, APP, issued.params));
     expect(await scan(GRANTS)).toEqual(before);
 
@@ -368,18 +381,19 @@ describe('a persistent fault ends in 503 temporarily_unavailable within a bounde
   it(
     'a redemption slower than the request timeout answers 503; it lands late, so the code is spent and yields nothing',
     async () => {
-      const { grants, deps } = stores();
+      const { deps } = stores();
       const issued = await issueCode(deps);
-      const { family_id: familyId } = (await grants.getCode(issued.codeHash)) ?? { family_id: '' };
       // Each attempt reaches the table after the client has given up on it: the first spends the code.
       proxy.inject({ operation: 'UpdateItem', action: { kind: 'delay', ms: 2_500 }, when: onTable(GRANTS) });
       await expectUnavailable(exchangeAuthorizationCode(deps, APP, issued.params));
       proxy.clearFaults();
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect((await grants.getCode(issued.codeHash))?.redeemed_at).toBeDefined();
-      expect(await refreshTokensOf(familyId)).toEqual([]);
+      const spent = await grantOf(issued.code);
+      expect(spent?.code_redeemed_at).toBeDefined();
+      // Its refresh token's secret never left the function: nobody holds a usable token.
+      expect(spent?.refresh_hashes).toHaveLength(1);
       await expectRefused(exchangeAuthorizationCode(deps, APP, issued.params), 'invalid_grant');
-      expect(await refreshTokensOf(familyId)).toEqual([]);
+      expect((await grantOf(issued.code))?.revoked_at, 'the replay revoked the grant').toBeDefined();
     },
     LIVENESS_BOUND_MS * 2,
   );
@@ -466,11 +480,11 @@ describe('a write whose answer is lost: the table made it, the client never hear
       operation: 'PutItem',
       action: { kind: 'drop-after-forward' },
       times: 1,
-      when: puttingKind('code#'),
+      when: puttingKind('grant#'),
     });
     // Before the fix the retry's ConditionalCheckFailedException escaped the adapter: a 500.
     const issued = await issueCode(deps);
-    expect((await grants.getCode(issued.codeHash))?.client_id).toBe(APP.client_id);
+    expect((await grants.getGrant(issued.grantId))?.client_id).toBe(APP.client_id);
 
     proxy.inject({
       operation: 'PutItem',
@@ -503,78 +517,72 @@ describe('a write whose answer is lost: the table made it, the client never hear
   });
 
   it('a code redemption: the code is spent, no usable tokens remain, and a second redemption fails', async () => {
-    const { grants, deps } = stores();
+    const { deps } = stores();
     const issued = await issueCode(deps);
-    const familyId = (await grants.getCode(issued.codeHash))?.family_id as string;
     proxy.inject({ operation: 'UpdateItem', action: { kind: 'drop-after-forward' }, times: 1 });
-    // The retry meets redeemed_at and cannot tell its own write from a concurrent redemption's:
-    // it must treat it as a replay, never issue a second token set.
+    // The retry meets code_redeemed_at and cannot tell its own write from a concurrent
+    // redemption's: it must treat it as a replay, never issue a second token set.
     const refused = await expectRefused(exchangeAuthorizationCode(deps, APP, issued.params), 'invalid_grant');
     expect(refused.status).toBe(400);
-    expect(proxy.counts().UpdateItem).toBe(2);
-    expect((await grants.getCode(issued.codeHash))?.redeemed_at).toBeDefined();
-    expect(await refreshTokensOf(familyId)).toEqual([]);
-    expect(await grants.isFamilyRevoked(familyId)).toBe(true);
-
+    // The dropped write, its retry, and the revocation.
+    expect(proxy.counts().UpdateItem).toBe(3);
+    const grant = await grantOf(issued.code);
+    expect(grant?.code_redeemed_at).toBeDefined();
+    expect(grant?.revoked_at).toBeDefined();
     await expectRefused(exchangeAuthorizationCode(deps, APP, issued.params), 'invalid_grant');
-    expect(await refreshTokensOf(familyId)).toEqual([]);
+    expect(await grantItems()).toBeGreaterThan(0);
   });
 
-  it('the refresh token of a redemption: one token set, issued once', async () => {
-    const { grants, deps } = stores();
+  it('a redemption stores its one refresh token in the same write: one item, one token set', async () => {
+    const { deps } = stores();
     const issued = await issueCode(deps);
-    const familyId = (await grants.getCode(issued.codeHash))?.family_id as string;
-    proxy.inject({
-      operation: 'PutItem',
-      action: { kind: 'drop-after-forward' },
-      times: 1,
-      when: puttingKind('refresh#'),
-    });
+    const before = await grantItems();
+    proxy.resetCounts();
     const tokens = await exchangeAuthorizationCode(deps, APP, issued.params);
-    const stored = await refreshTokensOf(familyId);
-    expect(stored.map((item) => item.pk)).toEqual([`refresh#${hashSecret(tokens.refresh_token as string)}`]);
-    expect(stored[0]?.used_at).toBeUndefined();
-
-    // A replay of the code ends the family it was used for.
+    expect(proxy.counts()).toMatchObject({ UpdateItem: 1 });
+    expect(proxy.counts().PutItem ?? 0).toBe(0);
+    expect(await grantItems(), 'no item but the grant').toBe(before);
+    const grant = await grantOf(tokens.refresh_token as string);
+    expect(grant?.grant_id).toBe(issued.grantId);
+    expect(grant?.refresh_hashes).toEqual([hashSecret((tokens.refresh_token as string).split('.')[1])]);
+    // A replay of the code ends the grant it was used for, refresh token included.
     await expectRefused(exchangeAuthorizationCode(deps, APP, issued.params), 'invalid_grant');
     await expectRefused(
       refreshTokens(deps, APP, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string }),
       'invalid_grant',
     );
-    expect(await refreshTokensOf(familyId)).toHaveLength(1);
   });
 
-  it('a fault after the code is spent (its refresh token cannot be stored) leaves no usable tokens, and the code redeemable', async () => {
-    const { grants, deps } = stores();
-    const issued = await issueCode(deps);
-    const familyId = (await grants.getCode(issued.codeHash))?.family_id as string;
-    proxy.inject({ operation: 'PutItem', action: { kind: 'internal-error' }, when: puttingKind('refresh#') });
-    await expectUnavailable(exchangeAuthorizationCode(deps, APP, issued.params));
-    proxy.clearFaults();
-    // The failed request undid its redemption and stored no refresh token...
-    expect((await grants.getCode(issued.codeHash))?.redeemed_at).toBeUndefined();
-    expect(await refreshTokensOf(familyId)).toEqual([]);
-    // ...so the client's retry gets one token set, and the code is spent after that.
-    await expect(exchangeAuthorizationCode(deps, APP, issued.params)).resolves.toMatchObject({ token_type: 'Bearer' });
-    expect(await refreshTokensOf(familyId)).toHaveLength(1);
-    await expectRefused(exchangeAuthorizationCode(deps, APP, issued.params), 'invalid_grant');
-  });
-
-  it('a refresh-token rotation: the family ends, and no second token set exists', async () => {
+  it('a rotation whose answer is lost: the retry, within the grace window, gets a token of the same grant', async () => {
     const { deps } = stores();
     const issued = await issueCode(deps);
     const tokens = await exchangeAuthorizationCode(deps, APP, issued.params);
-    const record = (await deps.grants.getRefreshToken(
-      hashSecret(tokens.refresh_token as string),
-    )) as RefreshTokenRecord;
+    proxy.resetCounts();
     proxy.inject({ operation: 'UpdateItem', action: { kind: 'drop-after-forward' }, times: 1 });
     const refresh = { grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string };
-    await expectRefused(refreshTokens(deps, APP, refresh), 'invalid_grant');
-    const family = await refreshTokensOf(record.family_id);
-    expect(family).toHaveLength(1);
-    expect(family[0]?.used_at).toBeDefined();
-    expect(await deps.grants.isFamilyRevoked(record.family_id)).toBe(true);
-    await expectRefused(refreshTokens(deps, APP, refresh), 'invalid_grant');
+    const retried = await refreshTokens(deps, APP, refresh);
+    const grant = await grantOf(retried.refresh_token as string);
+    expect(grant?.grant_id, 'the same grant: never two live families').toBe(issued.grantId);
+    expect(grant?.revoked_at).toBeUndefined();
+    // The lost answer's token and the retry's are both of the current generation.
+    expect(grant?.refresh_hashes).toHaveLength(2);
+    await expect(
+      refreshTokens(deps, APP, { grant_type: 'refresh_token', refresh_token: retried.refresh_token as string }),
+    ).resolves.toMatchObject({ token_type: 'Bearer' });
+  });
+
+  it('a rotation whose answer is lost, with no grace window (strict): the grant ends, and no second token set exists', async () => {
+    const { deps } = stores();
+    const strict: TokenDeps = { ...deps, config: { ...deps.config, refreshTokenReuseGrace: 0 } };
+    const issued = await issueCode(strict);
+    const tokens = await exchangeAuthorizationCode(strict, APP, issued.params);
+    proxy.inject({ operation: 'UpdateItem', action: { kind: 'drop-after-forward' }, times: 1 });
+    const refresh = { grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string };
+    await expectRefused(refreshTokens(strict, APP, refresh), 'invalid_grant');
+    const grant = await grantOf(tokens.refresh_token as string);
+    expect(grant?.refresh_hashes).toHaveLength(1);
+    expect(grant?.revoked_at).toBeDefined();
+    await expectRefused(refreshTokens(strict, APP, refresh), 'invalid_grant');
   });
 
   it('taking a pending authorization: it is gone, and can never be completed twice', async () => {

@@ -16,7 +16,7 @@ import { hashSecret } from '../../lambda/domain/credentials.js';
 import type { PendingAuthorization } from '../../lambda/domain/grants.js';
 import { OAuthError, UnavailableError } from '../../lambda/domain/oauth-error.js';
 import { s256Challenge } from '../../lambda/domain/pkce.js';
-import type { ServerConfig } from '../../lambda/domain/server-config.js';
+import { DEFAULT_REFRESH_TOKEN_REUSE_GRACE, type ServerConfig } from '../../lambda/domain/server-config.js';
 import {
   exchangeAuthorizationCode,
   mintAuthorizationCode,
@@ -54,6 +54,9 @@ function client(clientId: string, grantTypes: RegisteredClient['grant_types']): 
     grant_types: grantTypes,
   });
 }
+
+/** The default reuse grace window (config.refreshTokenReuseGrace unset). */
+const GRACE = DEFAULT_REFRESH_TOKEN_REUSE_GRACE;
 
 const ALICE_APP = client('alice-app', ['authorization_code', 'refresh_token']);
 const OTHER_APP = client('other-app', ['authorization_code', 'refresh_token']);
@@ -140,6 +143,16 @@ async function refusal(promise: Promise<unknown>): Promise<OAuthError> {
   );
   expect(error, 'expected the call to be refused').toBeInstanceOf(OAuthError);
   return error as OAuthError;
+}
+
+/** The access token verifies against the key, for the resource, at the test's clock. */
+async function verifyAccessToken(token: string): Promise<void> {
+  await jwtVerify(token, createLocalJWKSet(await key.jwks()), {
+    issuer: config.issuer,
+    audience: RESOURCE,
+    typ: 'at+jwt',
+    currentDate: new Date(clock * 1000),
+  });
 }
 
 async function expectRefused(promise: Promise<unknown>, code: string, status = 400): Promise<void> {
@@ -384,17 +397,19 @@ describe('refresh tokens', () => {
     expect(third.refresh_token).not.toBe(second.refresh_token);
   });
 
-  it('a replayed refresh token is refused and revokes its family, so the rotated one fails too', async () => {
+  it('a refresh token replayed after the reuse grace window is refused and revokes its grant, so the rotated one fails too', async () => {
     const first = await tokensFor();
     const second = await refresh(first.refresh_token);
+    clock += GRACE + 1;
     await expectRefused(refresh(first.refresh_token), 'invalid_grant');
     await expectRefused(refresh(second.refresh_token), 'invalid_grant');
   });
 
-  it('a replay in one family leaves another family of the same person alone', async () => {
+  it('a replay in one grant leaves another grant of the same person alone', async () => {
     const mine = await tokensFor();
     const other = await tokensFor();
     await refresh(mine.refresh_token);
+    clock += GRACE + 1;
     await expectRefused(refresh(mine.refresh_token), 'invalid_grant');
     const refreshed = await refresh(other.refresh_token);
     expect(refreshed.refresh_token).toEqual(expect.any(String));
@@ -488,6 +503,62 @@ describe('refresh tokens', () => {
 
   it('refuses a request without a refresh_token as invalid_request', async () => {
     await expectRefused(refreshTokens(deps, ALICE_APP, { grant_type: 'refresh_token' }), 'invalid_request');
+  });
+});
+
+describe('refresh with a reuse grace window (RFC 9700 4.14.2): parallel clients and retried answers', () => {
+  it('20 concurrent refreshes with one token all succeed, and every token they answer refreshes again', async () => {
+    const first = await tokensFor();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => refresh(first.refresh_token)));
+    const tokens = answers.map((answer) => answer.refresh_token as string);
+    expect(new Set(tokens).size, 'each answer its own refresh token').toBe(20);
+    for (const answer of answers) await verifyAccessToken(answer.access_token);
+    // The grant survives: any of the answers' tokens is good for the next refresh (the first
+    // of them rotates the generation, the others are its previous one, within the window).
+    const next = await Promise.all(tokens.map((token) => refresh(token)));
+    expect(next.every((answer) => typeof answer.refresh_token === 'string')).toBe(true);
+  });
+
+  it('a retried refresh (the answer was lost) within the window gets a working token, and the grant lives on', async () => {
+    const first = await tokensFor();
+    const lost = await refresh(first.refresh_token);
+    clock += GRACE;
+    const retried = await refresh(first.refresh_token);
+    expect(retried.refresh_token).not.toBe(lost.refresh_token);
+    // Both answers' tokens work: the retried client's and, had it arrived, the lost one.
+    await refresh(retried.refresh_token);
+  });
+
+  it('a token two generations old is a reuse even within the window: the grant is revoked', async () => {
+    const first = await tokensFor();
+    const second = await refresh(first.refresh_token);
+    await refresh(second.refresh_token);
+    await expectRefused(refresh(first.refresh_token), 'invalid_grant');
+    await expectRefused(refresh(second.refresh_token), 'invalid_grant');
+  });
+
+  it('with the window at 0 (strict), the first reuse revokes the grant', async () => {
+    const strict = { ...deps, config: { ...config, refreshTokenReuseGrace: 0 } };
+    const issued = await issueCode();
+    const first = await exchangeAuthorizationCode(strict, ALICE_APP, exchangeParams(issued));
+    const params = (token: string | undefined) => ({ grant_type: 'refresh_token', refresh_token: token as string });
+    const second = await refreshTokens(strict, ALICE_APP, params(first.refresh_token));
+    await expectRefused(refreshTokens(strict, ALICE_APP, params(first.refresh_token)), 'invalid_grant');
+    await expectRefused(refreshTokens(strict, ALICE_APP, params(second.refresh_token)), 'invalid_grant');
+  });
+
+  it('a refused refresh within the window (a scope not granted) leaves every token usable', async () => {
+    const first = await tokensFor();
+    const second = await refresh(first.refresh_token);
+    await expectRefused(refresh(first.refresh_token, ALICE_APP, { scope: 'admin' }), 'invalid_scope');
+    await expectRefused(refresh(second.refresh_token, ALICE_APP, { scope: 'admin' }), 'invalid_scope');
+    await refresh(second.refresh_token);
+  });
+
+  it('a token of another client is refused without revoking the grant', async () => {
+    const first = await tokensFor();
+    await expectRefused(refresh(first.refresh_token, OTHER_APP), 'invalid_grant');
+    await refresh(first.refresh_token);
   });
 });
 

@@ -4,26 +4,18 @@
  * test/integration/token-service.test.ts exercises it on dynalite, on the points the domain
  * relies on:
  *
- * - One map under the adapter's key scheme (`<kind>#<id or hash>`, contract/tables.ts), so a
- *   pending id, a code hash and a refresh hash never meet. An id longer than a DynamoDB key may
- *   be (2048 bytes with its prefix) is simply not found by getPending and takePending.
+ * - One map under the adapter's key scheme (`pending#<id>`, `grant#<grant id>`,
+ *   contract/tables.ts). An id longer than a DynamoDB key may be (2048 bytes with its prefix) is
+ *   simply not found by getPending and takePending.
  * - A put never overwrites: meeting the very item it writes succeeds (the adapter's retried
  *   write finding its own first attempt), meeting another throws UnavailableError.
  * - takePending deletes and returns in one step: of two callers only one gets the request.
- * - redeemCode and useRefreshToken are one conditional check-and-set: the item exists, its mark
- *   (`redeemed_at`, `used_at`) is unset, every `equals` attribute is strictly equal (an absent
- *   attribute never is) and `expires_at > validAt`. The winner gets the marked record; a loser
- *   gets `missing`, `replayed` (the mark was set, whatever else failed) or `refused` (unmarked,
- *   and left unmarked: a refused consume writes nothing).
- * - releaseCode and releaseRefreshToken clear the mark only while it is still the one set at
- *   the time given; a later mark, an unmarked or a missing item is left as it is (nothing is
- *   created).
+ * - redeemCode, rotateRefreshToken, addRefreshSibling and revokeGrantByRefreshToken are one
+ *   conditional check-and-set of the grant, with the adapter's conditions: the winner gets the
+ *   grant as it was before, a loser `missing` or `refused` with the grant as it is (and wrote
+ *   nothing). The release methods undo a write only while it is still the last one.
  * - Expiry is the caller's clock, never the store's: nothing is deleted as time passes (DynamoDB's
- *   TTL deletes late, dynalite never), and the only time a write checks is the `validAt` it is
- *   given. A domain rule that forgets an expiry check therefore fails its test here as it would
- *   deployed, instead of being covered by a store that hid the expired item.
- * - revokeFamily is a plain, idempotent put of a marker; isFamilyRevoked reads the marker alone
- *   and does not look at its expiry, as the adapter does not.
+ *   TTL deletes late, dynalite never).
  * - Records are copied in and out as the document client marshals them (a JSON round trip drops
  *   undefined values), so a caller never changes stored state through a reference.
  *
@@ -34,12 +26,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { GRANT_KEY_PREFIXES } from '../../lambda/contract/tables.js';
 import type {
-  AuthorizationCodeRecord,
-  Consumed,
-  ConsumeExpectations,
+  CodeRedemption,
+  GrantRecord,
   GrantStore,
   PendingAuthorization,
-  RefreshTokenRecord,
+  Rotation,
+  Written,
 } from '../../lambda/domain/grants.js';
 import { UnavailableError } from '../../lambda/domain/oauth-error.js';
 
@@ -50,9 +42,7 @@ const MAX_KEY_BYTES = 2048;
 
 const key = {
   pending: (id: string) => `${GRANT_KEY_PREFIXES.pending}${id}`,
-  code: (hash: string) => `${GRANT_KEY_PREFIXES.code}${hash}`,
-  refresh: (hash: string) => `${GRANT_KEY_PREFIXES.refresh}${hash}`,
-  family: (id: string) => `${GRANT_KEY_PREFIXES.family}${id}`,
+  grant: (id: string) => `${GRANT_KEY_PREFIXES.grant}${id}`,
 };
 
 /** What the document client would store for `value` (undefined values removed), as a fresh copy. */
@@ -63,7 +53,7 @@ function marshalled<T>(value: T): T {
 export class MemoryGrantStore implements GrantStore {
   readonly #items = new Map<string, Item>();
 
-  /** How many items are stored, of every kind (pending, code, refresh, family). */
+  /** How many items are stored, of every kind (pending requests, grants). */
   get size(): number {
     return this.#items.size;
   }
@@ -84,21 +74,15 @@ export class MemoryGrantStore implements GrantStore {
     return item === undefined ? undefined : marshalled(item as T);
   }
 
-  #consume<T>(pk: string, attribute: string, now: number, expect: ConsumeExpectations = {}): Consumed<T> {
-    const item = this.#items.get(pk);
-    if (item === undefined) return { outcome: 'missing' };
-    if (item[attribute] !== undefined) return { outcome: 'replayed', record: marshalled(item as T) };
-    const meets =
-      Object.entries(expect.equals ?? {}).every(([name, value]) => item[name] === value) &&
-      (expect.validAt === undefined || (typeof item.expires_at === 'number' && item.expires_at > expect.validAt));
-    if (!meets) return { outcome: 'refused', record: marshalled(item as T) };
-    item[attribute] = now;
-    return { outcome: 'consumed', record: marshalled(item as T) };
-  }
-
-  #release(pk: string, attribute: string, at: number): void {
-    const item = this.#items.get(pk);
-    if (item !== undefined && item[attribute] === at) delete item[attribute];
+  /** One conditional write of a grant, as the adapter's UpdateItem. */
+  #update(grantId: string, holds: (grant: GrantRecord) => boolean, apply: (grant: GrantRecord) => void): Written {
+    const grant = this.#items.get(key.grant(grantId)) as GrantRecord | undefined;
+    if (grant === undefined) return { outcome: 'missing' };
+    if (!holds(grant)) return { outcome: 'refused', record: marshalled(grant) };
+    const before = marshalled(grant);
+    apply(grant);
+    this.#items.set(key.grant(grantId), marshalled(grant) as unknown as Item);
+    return { outcome: 'written', before };
   }
 
   async putPending(pending: PendingAuthorization): Promise<void> {
@@ -117,48 +101,122 @@ export class MemoryGrantStore implements GrantStore {
     return pending;
   }
 
-  async putCode(codeHash: string, record: AuthorizationCodeRecord): Promise<void> {
-    this.#put(key.code(codeHash), record);
+  async createGrant(grant: GrantRecord): Promise<void> {
+    this.#put(key.grant(grant.grant_id), grant);
   }
 
-  async getCode(codeHash: string): Promise<AuthorizationCodeRecord | undefined> {
-    return this.#get(key.code(codeHash));
+  async getGrant(grantId: string): Promise<GrantRecord | undefined> {
+    return this.#get(key.grant(grantId));
   }
 
-  async redeemCode(
-    codeHash: string,
-    now: number,
-    expect?: ConsumeExpectations,
-  ): Promise<Consumed<AuthorizationCodeRecord>> {
-    return this.#consume(key.code(codeHash), 'redeemed_at', now, expect);
+  async redeemCode(r: CodeRedemption): Promise<Written> {
+    return this.#update(
+      r.grantId,
+      (g) =>
+        g.code_hash === r.codeHash &&
+        g.code_redeemed_at === undefined &&
+        g.revoked_at === undefined &&
+        g.code_expires_at > r.now &&
+        g.client_id === r.clientId &&
+        g.code_challenge === r.codeChallenge &&
+        (r.redirectUri !== undefined ? g.redirect_uri === r.redirectUri : g.redirect_uri_in_request === false) &&
+        (r.resource === undefined || g.resource === r.resource),
+      (g) => {
+        g.code_redeemed_at = r.now;
+        g.expires_at = r.expiresAt;
+        g.last_used_at = r.now;
+        if (r.refreshHash !== undefined) g.refresh_hashes = [r.refreshHash];
+      },
+    );
   }
 
-  async releaseCode(codeHash: string, redeemedAt: number): Promise<void> {
-    this.#release(key.code(codeHash), 'redeemed_at', redeemedAt);
+  async releaseCode(grantId: string, redeemedAt: number, codeExpiresAt: number): Promise<void> {
+    this.#update(
+      grantId,
+      (g) => g.code_redeemed_at === redeemedAt,
+      (g) => {
+        delete g.code_redeemed_at;
+        delete g.refresh_hashes;
+        delete g.last_used_at;
+        g.expires_at = codeExpiresAt;
+      },
+    );
   }
 
-  async putRefreshToken(tokenHash: string, record: RefreshTokenRecord): Promise<void> {
-    this.#put(key.refresh(tokenHash), record);
+  static #live(g: GrantRecord, r: Rotation): boolean {
+    return (
+      g.client_id === r.clientId && g.revoked_at === undefined && g.expires_at > r.now && g.grant_expires_at > r.now
+    );
   }
 
-  async getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-    return this.#get(key.refresh(tokenHash));
+  async rotateRefreshToken(r: Rotation): Promise<Written> {
+    return this.#update(
+      r.grantId,
+      (g) => MemoryGrantStore.#live(g, r) && (g.refresh_hashes ?? []).includes(r.presentedHash),
+      (g) => {
+        g.previous_hashes = g.refresh_hashes;
+        g.refresh_hashes = [r.newHash];
+        g.rotated_at = r.now;
+        g.expires_at = r.expiresAt;
+        g.last_used_at = r.now;
+      },
+    );
   }
 
-  async useRefreshToken(tokenHash: string, now: number): Promise<Consumed<RefreshTokenRecord>> {
-    return this.#consume(key.refresh(tokenHash), 'used_at', now);
+  async addRefreshSibling(r: Rotation & { rotatedAfter: number; maxSiblings: number }): Promise<Written> {
+    return this.#update(
+      r.grantId,
+      (g) =>
+        MemoryGrantStore.#live(g, r) &&
+        (g.previous_hashes ?? []).includes(r.presentedHash) &&
+        g.rotated_at !== undefined &&
+        g.rotated_at >= r.rotatedAfter &&
+        g.refresh_hashes !== undefined &&
+        g.refresh_hashes.length < r.maxSiblings,
+      (g) => {
+        g.refresh_hashes = [...(g.refresh_hashes ?? []), r.newHash];
+        g.last_used_at = r.now;
+      },
+    );
   }
 
-  async releaseRefreshToken(tokenHash: string, usedAt: number): Promise<void> {
-    this.#release(key.refresh(tokenHash), 'used_at', usedAt);
+  async releaseRotation(r: Rotation, before: GrantRecord): Promise<void> {
+    this.#update(
+      r.grantId,
+      (g) => isDeepStrictEqual(g.refresh_hashes, [r.newHash]) && g.rotated_at === r.now,
+      (g) => {
+        g.refresh_hashes = before.refresh_hashes ?? [];
+        g.expires_at = before.expires_at;
+        if (before.previous_hashes) g.previous_hashes = before.previous_hashes;
+        else delete g.previous_hashes;
+        if (before.rotated_at !== undefined) g.rotated_at = before.rotated_at;
+        else delete g.rotated_at;
+        if (before.last_used_at !== undefined) g.last_used_at = before.last_used_at;
+        else delete g.last_used_at;
+      },
+    );
   }
 
-  async revokeFamily(familyId: string, expiresAt: number): Promise<void> {
-    // A plain put in the adapter too: revoking twice is harmless and just refreshes the marker.
-    this.#items.set(key.family(familyId), { revoked: true, expires_at: expiresAt });
+  async revokeGrant(grantId: string, now: number): Promise<void> {
+    this.#update(
+      grantId,
+      () => true,
+      (g) => {
+        g.revoked_at ??= now;
+      },
+    );
   }
 
-  async isFamilyRevoked(familyId: string): Promise<boolean> {
-    return this.#items.has(key.family(familyId));
+  async revokeGrantByRefreshToken(grantId: string, clientId: string, tokenHash: string, now: number): Promise<boolean> {
+    const written = this.#update(
+      grantId,
+      (g) =>
+        g.client_id === clientId &&
+        ((g.refresh_hashes ?? []).includes(tokenHash) || (g.previous_hashes ?? []).includes(tokenHash)),
+      (g) => {
+        g.revoked_at ??= now;
+      },
+    );
+    return written.outcome === 'written';
   }
 }

@@ -783,22 +783,29 @@ describe('completeCallback: the code goes to the client with state and iss (RFC 
     expect(redirect.status).toBe(302);
     expect(target(redirect.url)).toBe(CLIENT_A.redirectUri);
     expect(redirect.params).toStrictEqual({
-      code: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      code: expect.stringMatching(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/),
       state: 'client-state-1',
       iss: ISSUER,
     });
     expect(redirect.browser).toStrictEqual([{ clear: 'transaction' }]);
-    expect(await grants.getCode(redirect.params.code), 'never stored in clear').toBeUndefined();
-    expect(await grants.getCode(hashSecret(redirect.params.code))).toStrictEqual({
+    // The code is `<grant id>.<secret>`: the grant holds the secret's hash alone.
+    const [grantId, secret] = redirect.params.code.split('.');
+    const grant = await grants.getGrant(grantId);
+    expect(JSON.stringify(grant), 'never stored in clear').not.toContain(secret);
+    expect(grant).toStrictEqual({
+      grant_id: grantId,
       client_id: 'client-a',
-      redirect_uri: CLIENT_A.redirectUri,
-      redirect_uri_in_request: true,
-      code_challenge: CODE_CHALLENGE,
+      subject: 'alice',
       scope: 'mcp:read mcp:write',
       resource: RESOURCE,
-      subject: 'alice',
-      family_id: expect.any(String),
+      created_at: START,
+      grant_expires_at: START + CONFIG.refreshTokenAbsoluteTtl,
       expires_at: START + DEFAULT_LIFETIMES.authorizationCode,
+      code_hash: hashSecret(secret),
+      code_challenge: CODE_CHALLENGE,
+      redirect_uri: CLIENT_A.redirectUri,
+      redirect_uri_in_request: true,
+      code_expires_at: START + DEFAULT_LIFETIMES.authorizationCode,
     });
   });
 
@@ -972,7 +979,7 @@ describe('completeCallback: a failed upstream sign-in goes to the client with wh
   it('a code that cannot be stored is temporarily_unavailable to the client, not a 5xx page', async () => {
     const state = await atUpstream();
     const failure = new UnavailableError('Authorization state could not be written; try again.');
-    grants.putCode = () => Promise.reject(failure);
+    grants.createGrant = () => Promise.reject(failure);
     const outcome = await callback(upstream.signedIn(state), state);
     expect(asRedirect(outcome).params.error).toBe('temporarily_unavailable');
     expect(outcome.kind === 'redirect' && outcome.failure).toBe(failure);

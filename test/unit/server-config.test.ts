@@ -1,6 +1,12 @@
 /** RFC 8707 resource resolution and scope filtering against the deployment's settings. */
 import { describe, expect, it } from 'vitest';
-import { advertisedScopes, grantableScope, resolveResource } from '../../lambda/domain/server-config.js';
+import {
+  advertisedScopes,
+  DEFAULT_REFRESH_TOKEN_REUSE_GRACE,
+  grantableScope,
+  resolveResource,
+} from '../../lambda/domain/server-config.js';
+import { serverConfigFromEnv } from '../../lambda/wiring/server-config.js';
 
 describe('resolveResource', () => {
   const ONE = ['https://mcp.example.com/mcp'];
@@ -57,5 +63,25 @@ describe('advertisedScopes (the authorization server metadata)', () => {
     expect(advertisedScopes({ scopes: [] })).toEqual(['offline_access']);
     expect(advertisedScopes({ scopes: ['mcp:read'] })).toEqual(['mcp:read', 'offline_access']);
     expect(advertisedScopes({ scopes: ['offline_access', 'mcp:read'] })).toEqual(['offline_access', 'mcp:read']);
+  });
+});
+
+describe('serverConfigFromEnv: REFRESH_TOKEN_REUSE_GRACE_SECONDS', () => {
+  const base = { ISSUER_URL: 'https://as.example.com', PROTECTED_RESOURCES: 'https://as.example.com/mcp' };
+
+  it.each([
+    [undefined, DEFAULT_REFRESH_TOKEN_REUSE_GRACE],
+    ['', DEFAULT_REFRESH_TOKEN_REUSE_GRACE],
+    ['0', 0],
+    ['15', 15],
+  ])('%j is %d seconds', (value, seconds) => {
+    const env = value === undefined ? base : { ...base, REFRESH_TOKEN_REUSE_GRACE_SECONDS: value };
+    expect(serverConfigFromEnv(env).refreshTokenReuseGrace).toBe(seconds);
+  });
+
+  it.each(['-1', '1.5', 'soon', '1e3'])('%j is refused, naming the setting', (value) => {
+    expect(() => serverConfigFromEnv({ ...base, REFRESH_TOKEN_REUSE_GRACE_SECONDS: value })).toThrow(
+      /REFRESH_TOKEN_REUSE_GRACE_SECONDS must be a whole number of seconds/,
+    );
   });
 });

@@ -23,5 +23,8 @@ export const server: LocalServer = {
 /** Registers the suite's server (its beforeAll and afterAll); once per suite. */
 export function useFuzzServer(): void {
   if (current) throw new Error('useFuzzServer: one server per suite');
-  current = useLocalServer();
+  // Strict refresh-token reuse: the oracles check that a code or refresh token yields tokens once
+  // (the grace window, which lets a replaced token refresh again briefly, is the token-service
+  // suite's and test/e2e/concurrency.test.ts's).
+  current = useLocalServer({ REFRESH_TOKEN_REUSE_GRACE_SECONDS: '0' });
 }
