@@ -1,6 +1,6 @@
 /** POST /register: RFC 7591 dynamic client registration. */
 
-import { ENV } from './contract/environment.js';
+import { ENV, readRegistrationActivationHours } from './contract/environment.js';
 import { METRICS } from './contract/metrics.js';
 import { clientMetadataValidator } from './domain/client-metadata.js';
 import { initialAccessTokenCheck } from './domain/initial-access-token.js';
@@ -21,7 +21,8 @@ export interface HandlerDeps extends RegistrationDeps {
 
 /**
  * The deployed dependencies, from the function's environment. A required initial access token
- * is read on the first registration and kept; a failed read answers 503 and is retried.
+ * is read on the first registration and kept; a failed read answers 503 and is retried. A new
+ * client gets REGISTRATION_ACTIVATION_HOURS (default 24) to obtain its first token.
  */
 export async function depsFromEnv(): Promise<HandlerDeps> {
   const readToken = secretReader(ENV.initialAccessToken, ENV.initialAccessTokenArn);
@@ -30,6 +31,7 @@ export async function depsFromEnv(): Promise<HandlerDeps> {
     store: new DynamoDbClientStore(requireEnv(ENV.tableName)),
     validate: clientMetadataValidator(redirectUriPolicyFromEnv()),
     issuer: serverConfigFromEnv().issuer,
+    activationHours: readRegistrationActivationHours(process.env),
     checkInitialAccessToken: async (authorization) => (await check())(authorization),
   };
 }

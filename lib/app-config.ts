@@ -67,6 +67,7 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
   const cognitoDomainPrefix = get('cognitoDomainPrefix', 'GATEWAY_COGNITO_DOMAIN_PREFIX');
   if (cognitoDomainPrefix) validate.cognitoDomainPrefix('cognitoDomainPrefix', cognitoDomainPrefix);
   const idleDays = get('clientIdleExpiryDays', 'GATEWAY_CLIENT_IDLE_EXPIRY_DAYS');
+  const activationHours = get('registrationActivationHours', 'GATEWAY_REGISTRATION_ACTIVATION_HOURS');
   const upstreamIssuer = get('upstreamIssuer', 'GATEWAY_UPSTREAM_ISSUER');
   const domainName = get('customDomainName', 'GATEWAY_CUSTOM_DOMAIN_NAME');
   if (domainName) validate.domainName('customDomainName', domainName);
@@ -121,6 +122,10 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
       tracing: get('tracing', 'GATEWAY_TRACING') === 'true',
       requireInitialAccessToken: get('requireInitialAccessToken', 'GATEWAY_REQUIRE_INITIAL_ACCESS_TOKEN') === 'true',
       ...(idleDays ? { clientIdleExpiryDays: numberSetting('clientIdleExpiryDays', idleDays, 0) } : {}),
+      // 0 is a value here (off), not an absence; the construct validates the number.
+      ...(activationHours !== undefined
+        ? { registrationActivationHours: numberSetting('registrationActivationHours', activationHours, 0) }
+        : {}),
     },
     ...(domainName
       ? {

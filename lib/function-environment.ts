@@ -6,6 +6,7 @@
  */
 import {
   DEFAULT_LIFETIMES,
+  DEFAULT_REGISTRATION_ACTIVATION_HOURS,
   ENV,
   METRICS_NAMESPACE,
   redirectUriPolicyEnv,
@@ -55,6 +56,8 @@ export interface GatewaySettings {
   initialAccessToken?: { value: string } | { arn: string };
   /** Registered clients unused this many days stop working; 0 or absent: never. */
   clientIdleExpiryDays?: number;
+  /** Hours a new registration has to obtain its first token; 0: off; absent: 24. */
+  registrationActivationHours?: number;
   /** Tests and local mode only: client metadata documents may come from http://127.0.0.1. */
   cimdAllowLoopbackHttp?: boolean;
   /** Extra variables every function gets (NODE_OPTIONS, log level). */
@@ -76,6 +79,12 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
   if (spec.clients.length > 0) {
     env[ENV.tableName] = settings.clientsTable;
     if (settings.clientIdleExpiryDays) env[ENV.clientIdleExpiryDays] = String(settings.clientIdleExpiryDays);
+  }
+  if (spec.registration) {
+    // Only registration writes the deadline; every read checks the one stored with the client.
+    env[ENV.registrationActivationHours] = String(
+      settings.registrationActivationHours ?? DEFAULT_REGISTRATION_ACTIVATION_HOURS,
+    );
   }
   if (spec.registration && settings.initialAccessToken) {
     Object.assign(env, secretEnv(settings.initialAccessToken, ENV.initialAccessToken, ENV.initialAccessTokenArn));

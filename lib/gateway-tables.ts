@@ -15,14 +15,19 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { CLIENTS_TABLE_KEY, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../lambda/contract/tables.js';
+import {
+  CLIENTS_TABLE_KEY,
+  CLIENTS_TABLE_TTL_ATTRIBUTE,
+  GRANTS_TABLE_KEY,
+  GRANTS_TABLE_TTL_ATTRIBUTE,
+} from '../lambda/contract/tables.js';
 import type { FunctionSpec } from './routes.js';
 
 /** The part of a route-table entry that says what a function may do to the tables. */
 export type TableAccess = Pick<FunctionSpec, 'clients' | 'grants' | 'grantsKeyPrefix'>;
 
 export class GatewayTables {
-  /** One item per registered client, keyed by client_id. */
+  /** One item per registered client, keyed by client_id; a registration never activated is removed by TTL. */
   readonly clients: dynamodb.TableV2;
   /** Short-lived state under `<kind>#<id or hash>`, removed by TTL. */
   readonly grants: dynamodb.TableV2;
@@ -31,6 +36,9 @@ export class GatewayTables {
     this.clients = new dynamodb.TableV2(scope, 'ClientsTable', {
       partitionKey: { name: CLIENTS_TABLE_KEY, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
+      // Registration activation: a client that obtained no token in time (domain/client-activity.ts).
+      // Enabling TTL on an existing table updates it in place; it keeps its logical id and items.
+      timeToLiveAttribute: CLIENTS_TABLE_TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       // Registered clients outlive the stack: deleting it must not disconnect every connector.

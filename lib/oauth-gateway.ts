@@ -95,6 +95,12 @@ export interface OAuthGatewayProps {
   readonly requireInitialAccessToken?: boolean;
   /** Registered clients that obtain no tokens for this many days stop working. Default: never. */
   readonly clientIdleExpiryDays?: number;
+  /**
+   * Against registration floods: a dynamically registered client that obtains no token within
+   * this many hours stops working, and the clients table's TTL removes it; its first token keeps
+   * it. 0 turns this off. Client ID Metadata Document clients are never affected. Default: 24.
+   */
+  readonly registrationActivationHours?: number;
   /** An AWS WAF web ACL (rate limit on /register, managed rule groups). Default: none (a web ACL costs). */
   readonly webAcl?: WebAclProps;
   /** CloudWatch alarms and a dashboard. Default: none. */
@@ -260,6 +266,9 @@ export class OAuthGateway extends Construct {
       signing: { kmsKeyIds: this.signingKeys.map((key) => key.keyArn) },
       ...(this.initialAccessToken ? { initialAccessToken: { arn: this.initialAccessToken.secretArn } } : {}),
       ...(props.clientIdleExpiryDays ? { clientIdleExpiryDays: props.clientIdleExpiryDays } : {}),
+      ...(props.registrationActivationHours !== undefined
+        ? { registrationActivationHours: props.registrationActivationHours }
+        : {}),
       common: (props.sourceMaps ?? true) ? { NODE_OPTIONS: '--enable-source-maps' } : {},
     };
     this.routes.addRoutes({
@@ -319,6 +328,8 @@ function validateProps(props: OAuthGatewayProps): void {
   if (props.logRetention !== undefined) validate.logRetention('logRetention', props.logRetention);
   if (props.clientIdleExpiryDays !== undefined)
     validate.positiveInteger('clientIdleExpiryDays', props.clientIdleExpiryDays);
+  if (props.registrationActivationHours !== undefined)
+    validate.nonNegativeInteger('registrationActivationHours', props.registrationActivationHours);
   if (props.customDomain) validate.domainName('customDomain.domainName', props.customDomain.domainName);
   if (props.refreshTokenReuseGrace && !props.refreshTokenReuseGrace.isUnresolved())
     validate.integerBetween('refreshTokenReuseGrace (seconds)', props.refreshTokenReuseGrace.toSeconds(), 0, 3600);

@@ -54,6 +54,11 @@ export function integerBetween(name: string, value: number, min: number, max: nu
   }
 }
 
+/** A whole number, 0 or more (0 typically turning the setting off). */
+export function nonNegativeInteger(name: string, value: number): void {
+  integerBetween(name, value, 0, Number.MAX_SAFE_INTEGER);
+}
+
 /** A whole number of days or items, at least 1. */
 export function positiveInteger(name: string, value: number): void {
   integerBetween(name, value, 1, Number.MAX_SAFE_INTEGER);

@@ -47,6 +47,11 @@ export const ENV = {
   initialAccessTokenArn: 'INITIAL_ACCESS_TOKEN_ARN',
   /** Registered clients unused for this many days stop working; unset or 0: never. */
   clientIdleExpiryDays: 'CLIENT_IDLE_EXPIRY_DAYS',
+  /**
+   * Registration activation, read by POST /register: a client that obtains no token within this
+   * many whole hours stops working and is removed by the clients table's TTL. 0: off. Unset: 24.
+   */
+  registrationActivationHours: 'REGISTRATION_ACTIVATION_HOURS',
   /** 'true' only in tests and local mode: Client ID Metadata Documents may be served over http from loopback. */
   cimdAllowLoopbackHttp: 'CIMD_ALLOW_LOOPBACK_HTTP',
   // The protected resource's functions (token authorizer, MCP server, protected resource metadata).
@@ -80,6 +85,9 @@ export const DEFAULT_LIFETIMES = {
   pendingAuthorization: 10 * 60,
   consentMemory: 30 * 24 * 3600,
 } as const;
+
+/** Hours a new registration has to obtain its first token, when the deployment does not say. */
+export const DEFAULT_REGISTRATION_ACTIVATION_HOURS = 24;
 
 /** Serializes a policy into the environment variables that readRedirectUriPolicy reads. */
 export function redirectUriPolicyEnv(policy: RedirectUriPolicy): Record<string, string> {
@@ -122,6 +130,19 @@ export function readSeconds(env: EnvSource, name: string, fallback: number): num
   const seconds = Number(value);
   if (!Number.isInteger(seconds) || seconds <= 0) throw new Error(`${name} must be a positive whole number of seconds`);
   return seconds;
+}
+
+/** Registration activation hours: unset or empty is the default (24), 0 is off, anything else a whole number >= 0. */
+export function readRegistrationActivationHours(env: EnvSource): number {
+  const value = env[ENV.registrationActivationHours];
+  if (value === undefined || value.trim() === '') return DEFAULT_REGISTRATION_ACTIVATION_HOURS;
+  const hours = Number(value);
+  if (!Number.isSafeInteger(hours) || hours < 0) {
+    throw new Error(
+      `${ENV.registrationActivationHours} must be a whole number of hours (0 turns it off), not ${value}`,
+    );
+  }
+  return hours;
 }
 
 /** The issuer exactly as clients use it: RFC 8414 section 2, no trailing slash. */

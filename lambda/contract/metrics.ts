@@ -3,7 +3,10 @@
  * functions, graphed and alarmed on by lib/monitoring.ts. A leaf module: it imports nothing.
  */
 export const METRICS = {
+  /** Every successful POST /register (with or without an activation deadline). */
   registrations: 'Registrations',
+  /** A registered client's first token: the write that removed its activation deadline. */
+  clientActivations: 'ClientActivations',
   registrationsRefused: 'RegistrationsRefused',
   authorizeDecisions: 'AuthorizeDecisions',
   authorizationRefused: 'AuthorizationRefused',

@@ -7,6 +7,11 @@
 
 /** The registered-clients table: one item per client, keyed by its client_id. */
 export const CLIENTS_TABLE_KEY = 'client_id';
+/**
+ * The clients table's TTL attribute (epoch seconds): set on a registration until its first token
+ * (registration activation), then removed; the same name as the grants table's, for one meaning.
+ */
+export const CLIENTS_TABLE_TTL_ATTRIBUTE = 'expires_at';
 
 /** The grants table: short-lived state under `<kind>#<id or hash>`, with a TTL attribute for clean-up. */
 export const GRANTS_TABLE_KEY = 'pk';

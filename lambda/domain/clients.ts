@@ -16,9 +16,14 @@ export interface RegisteredClient extends ClientMetadata {
   last_used_at?: number;
 }
 
-/** Records that a client was used, for idle expiry. */
+/** Records that a client was used, for idle expiry and registration activation. */
 export interface ClientActivityStore {
-  recordUse(clientId: string, now: number): Promise<void>;
+  /**
+   * Records the use and, in the same write, removes any activation deadline
+   * (domain/client-activity.ts). Resolves true when this write was the client's activation; an
+   * adapter that keeps no deadlines may resolve nothing.
+   */
+  recordUse(clientId: string, now: number): Promise<boolean | void>;
 }
 
 export interface ClientStore {

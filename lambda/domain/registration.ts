@@ -4,6 +4,7 @@
  */
 
 import { ENDPOINTS } from '../contract/endpoints.js';
+import { activationDeadline, type StoredClient, withoutDeadline } from './client-activity.js';
 import { type ClientMetadata, isConfidential, type MetadataResult } from './client-metadata.js';
 import type { ClientStore, RegisteredClient } from './clients.js';
 import { hashSecret, newClientId, newSecret } from './credentials.js';
@@ -24,6 +25,11 @@ export interface RegistrationDeps {
   /** The issuer, for the RFC 7592 registration_client_uri. */
   issuer: string;
   now?: () => Date;
+  /**
+   * Registration activation: a client that obtains no token within this many hours stops working
+   * and is removed by the table's TTL (domain/client-activity.ts). 0 or absent: off.
+   */
+  activationHours?: number;
 }
 
 export function registrationClientUri(issuer: string, clientId: string): string {
@@ -32,7 +38,7 @@ export function registrationClientUri(issuer: string, clientId: string): string 
 
 /** What a stored client may tell about itself: its metadata and ids, never a hash. */
 export function clientInformation(client: RegisteredClient, issuer: string): ClientInformation {
-  const { client_secret_hash, registration_token_hash, last_used_at: _lastUsed, ...rest } = client;
+  const { client_secret_hash, registration_token_hash, last_used_at: _lastUsed, ...rest } = withoutDeadline(client);
   return {
     ...rest,
     ...(client_secret_hash ? { client_secret_expires_at: 0 } : {}),
@@ -49,12 +55,13 @@ export async function registerClient(body: unknown, deps: RegistrationDeps): Pro
   const clientId = newClientId();
   const secret = isConfidential(metadata) ? newSecret() : undefined;
   const registrationToken = newSecret();
-  const record: RegisteredClient = {
+  const record: StoredClient = {
     ...metadata,
     client_id: clientId,
     client_id_issued_at: issuedAt,
     ...(secret ? { client_secret_hash: hashSecret(secret) } : {}),
     registration_token_hash: hashSecret(registrationToken),
+    ...activationDeadline(issuedAt, deps.activationHours ?? 0),
   };
   // 128 random bits make a collision practically impossible; the store's conditional
   // write still guarantees that one could never overwrite an existing client.

@@ -2,7 +2,9 @@
  * Where a client_id is looked up: Client ID Metadata Documents for client ids that are https
  * URLs with a path (fetched, checked and cached), the clients table for everything else. The
  * authorizer, the token endpoint and revocation all ask this, so a CIMD client is treated like a
- * registered public client everywhere.
+ * registered public client everywhere. A registration past its activation deadline is hidden by
+ * the store itself (store/dynamodb-client-store.ts), so RFC 7592 management, which reads the store
+ * without this directory, refuses it too.
  */
 
 import { DynamoDbMetadataDocumentCache, resolveMetadataClient } from '../cimd/document-cache.js';

@@ -16,6 +16,7 @@ import {
   readIssuer,
   readList,
   readRedirectUriPolicy,
+  readRegistrationActivationHours,
   readSeconds,
 } from '../../lambda/contract/environment.js';
 import type { RedirectUriPolicy } from '../../lambda/contract/settings.js';
@@ -53,6 +54,8 @@ export interface LocalServerOptions {
   cimdAllowLoopbackHttp: boolean;
   initialAccessToken?: string;
   clientIdleExpiryDays: number;
+  /** Hours a new registration has to obtain its first token (REGISTRATION_ACTIVATION_HOURS); 0: off; unset: 24. */
+  registrationActivationHours?: number;
   /** A real OpenID provider instead of the built-in development one. */
   upstream?: { issuer: string; clientId: string; clientSecret?: string; scope?: string };
 }
@@ -98,6 +101,7 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     cimdAllowLoopbackHttp: env[ENV.cimdAllowLoopbackHttp] === 'true',
     ...(env[ENV.initialAccessToken] ? { initialAccessToken: env[ENV.initialAccessToken] } : {}),
     clientIdleExpiryDays: Number(env[ENV.clientIdleExpiryDays] ?? 0),
+    registrationActivationHours: readRegistrationActivationHours(env),
     lifetimes: {
       accessToken: readSeconds(env, ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken),
       refreshTokenIdle: readSeconds(env, ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle),
@@ -207,6 +211,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       cimdAllowLoopbackHttp: options.cimdAllowLoopbackHttp,
       ...(options.initialAccessToken ? { initialAccessToken: { value: options.initialAccessToken } } : {}),
       clientIdleExpiryDays: options.clientIdleExpiryDays,
+      ...(options.registrationActivationHours !== undefined
+        ? { registrationActivationHours: options.registrationActivationHours }
+        : {}),
       redirectUriPolicy: options.redirectUriPolicy,
       cookieSecret: { value: cookieKey(options.dataDir) },
       // Plain http on loopback: a Secure cookie would never be sent back.
