@@ -66,7 +66,7 @@ describe('isActivationExpired', () => {
       DEADLINE,
       false,
     ],
-  ])('%s: expired=%s', (_name, client, now, expected) => {
+  ])('%s', (_name, client, now, expected) => {
     expect(isActivationExpired(client, now)).toBe(expected);
   });
 });
