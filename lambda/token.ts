@@ -15,7 +15,7 @@ import {
   type TokenResponse,
 } from './domain/token-service.js';
 import { formBodyFunction } from './http/pipeline.js';
-import { countWithDimension, logger } from './http/powertools.js';
+import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
 import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
@@ -58,7 +58,10 @@ async function recordUse({ activity, now }: HandlerDeps, client: RegisteredClien
   const at = now();
   if (!shouldRecordUse(client, at)) return;
   try {
-    await activity.recordUse(client.client_id, at);
+    // One write records the use and, the first time, removes the registration's activation deadline.
+    if ((await activity.recordUse(client.client_id, at)) === true) {
+      metrics.addMetric(METRICS.clientActivations, 'Count', 1);
+    }
   } catch (error) {
     logger.warn('could not record client use', { client_id: client.client_id, error: (error as Error).message });
   }

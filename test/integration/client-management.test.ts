@@ -428,6 +428,8 @@ describe('PUT /register/{client_id}', () => {
     expect(Object.keys(item ?? {}).sort()).toEqual([
       'client_id',
       'client_id_issued_at',
+      // The registration's activation deadline (REGISTRATION_ACTIVATION_HOURS): a PUT keeps it.
+      'expires_at',
       'grant_types',
       'redirect_uris',
       'registration_token_hash',
@@ -673,7 +675,11 @@ describe('PUT /register/{client_id}', () => {
     });
     const { registration_token_hash, ...stored } = (await rawItem(clientId)) ?? {};
     expect(secretMatchesHash(token, registration_token_hash as string)).toBe(true);
-    expect(stored).toStrictEqual({ ...winner, client_id_issued_at: response.client_id_issued_at });
+    expect(stored).toStrictEqual({
+      ...winner,
+      client_id_issued_at: response.client_id_issued_at,
+      expires_at: (response.client_id_issued_at as number) + 24 * 3600,
+    });
   });
 });
 
