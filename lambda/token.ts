@@ -4,6 +4,7 @@ import { GRANT_TYPES, type GrantType, isGrantType } from './contract/capabilitie
 import { ENV } from './contract/environment.js';
 import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
 import { shouldRecordUse } from './domain/client-activity.js';
+import type { ClientAssertionDeps } from './domain/client-assertion.js';
 import { authenticateClient } from './domain/client-authentication.js';
 import type { ClientActivityStore, ClientStore, RegisteredClient } from './domain/clients.js';
 import { OAuthError } from './domain/oauth-error.js';
@@ -19,6 +20,7 @@ import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
 import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
+import { clientAssertionsFromEnv } from './wiring/client-assertions.js';
 import { clientDirectoryFromEnv } from './wiring/clients.js';
 import { requireEnv } from './wiring/env.js';
 import { signerFromEnv } from './wiring/keys.js';
@@ -28,6 +30,8 @@ import { serverConfigFromEnv } from './wiring/server-config.js';
 export interface HandlerDeps extends TokenDeps {
   clients: Pick<ClientStore, 'getById'>;
   activity: ClientActivityStore;
+  /** private_key_jwt verification (keys, spent jti); without it such clients are refused. */
+  assertions?: ClientAssertionDeps;
 }
 
 export async function depsFromEnv(): Promise<HandlerDeps> {
@@ -38,6 +42,7 @@ export async function depsFromEnv(): Promise<HandlerDeps> {
     now: () => Math.floor(Date.now() / 1000),
     clients: clientDirectoryFromEnv(),
     activity: new DynamoDbClientStore(requireEnv(ENV.tableName)),
+    assertions: clientAssertionsFromEnv(),
   };
 }
 
@@ -76,7 +81,7 @@ export function createHandler(deps: HandlerDeps) {
       if (!isGrantType(grantType)) {
         throw new OAuthError('unsupported_grant_type', `Use ${GRANT_TYPES.join(' or ')}.`);
       }
-      const client = await authenticateClient(deps.clients, event.headers.authorization, params);
+      const client = await authenticateClient(deps.clients, event.headers.authorization, params, deps.assertions);
       const tokens = await GRANTS[grantType](deps, client, params);
       countWithDimension(METRICS.tokensIssued, METRIC_DIMENSIONS.grantType, grantType);
       await recordUse(deps, client);

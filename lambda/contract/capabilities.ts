@@ -5,9 +5,26 @@
  * type. A new grant or method starts here. A leaf module: it imports nothing.
  */
 
-/** RFC 6749 2.3 / RFC 7591 2: how a client authenticates at the token and revocation endpoints. */
-export const TOKEN_ENDPOINT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const;
+/**
+ * RFC 6749 2.3 / RFC 7591 2: how a client authenticates at the token and revocation endpoints.
+ * `private_key_jwt` is RFC 7523 2.2 (a JWT signed by a key of the client's registered JWKS).
+ */
+export const TOKEN_ENDPOINT_AUTH_METHODS = [
+  'none',
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+] as const;
 export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+
+/**
+ * JWS algorithms a private_key_jwt client assertion may be signed with (RFC 8414
+ * token_endpoint_auth_signing_alg_values_supported). Asymmetric only: `none` and the HMAC
+ * algorithms are never accepted (an HMAC keyed with a public key is forgeable by anyone).
+ * `Ed25519` is RFC 9864's fully-specified name for EdDSA over Ed25519.
+ */
+export const CLIENT_ASSERTION_SIGNING_ALGS = ['ES256', 'RS256', 'EdDSA', 'Ed25519'] as const;
+export type ClientAssertionSigningAlg = (typeof CLIENT_ASSERTION_SIGNING_ALGS)[number];
 
 /** Grant types the token endpoint answers; others a client registers are dropped, not refused. */
 export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;

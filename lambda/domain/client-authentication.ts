@@ -8,18 +8,36 @@
  * what authenticates the client, not the way it travels; a secret client can never fall back to
  * `none`. One method per request. Secrets are compared as hashes in constant time. Every
  * failure is 401 invalid_client, which makes MCP clients register again.
+ *
+ * A `private_key_jwt` client (RFC 7523 2.2) sends client_assertion_type and client_assertion
+ * (domain/client-assertion.ts verifies it); client_id is optional then (RFC 7521 4.2), taken from
+ * the assertion's unverified `sub` only to find the client whose keys must verify it. A key-based
+ * client never falls back to `none` or a secret, and no other client may present an assertion.
  */
+import { decodeJwt } from 'jose';
+import { CLIENT_ASSERTION_TYPE, type ClientAssertionDeps, verifyClientAssertion } from './client-assertion.js';
 import type { ClientStore, RegisteredClient } from './clients.js';
 import { secretMatchesHash } from './credentials.js';
 import { OAuthError } from './oauth-error.js';
 
 /** How this request carries the client's credentials: `basic` and `post` carry a secret. */
-type Presentation = 'basic' | 'post' | 'none';
+type Presentation = 'basic' | 'post' | 'jwt' | 'none';
 
 interface Presented {
   clientId: string | undefined;
   secret: string | undefined;
+  assertion?: string;
   presentation: Presentation;
+}
+
+/** The client_id of an assertion sent without one: its unverified `sub`, only to look the client up. */
+function assertedClientId(assertion: string): string | undefined {
+  try {
+    const { sub } = decodeJwt(assertion);
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function invalidClient(description: string, basicUsed: boolean): OAuthError {
@@ -46,6 +64,23 @@ function decodeBasic(header: string): { clientId: string; secret: string } | und
 }
 
 function presentedCredentials(authorization: string | undefined, params: Readonly<Record<string, string>>): Presented {
+  const asserted = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
+  if (asserted && ((authorization && /^Basic\s/i.test(authorization)) || params.client_secret !== undefined)) {
+    throw new OAuthError('invalid_request', 'Use one client authentication method, not two.');
+  }
+  if (asserted) {
+    if (params.client_assertion_type !== CLIENT_ASSERTION_TYPE) {
+      throw invalidClient(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}.`, false);
+    }
+    if (!params.client_assertion) throw invalidClient('client_assertion is required.', false);
+    const assertion = params.client_assertion;
+    return {
+      clientId: params.client_id ?? assertedClientId(assertion),
+      secret: undefined,
+      assertion,
+      presentation: 'jwt',
+    };
+  }
   if (authorization && /^Basic\s/i.test(authorization)) {
     const basic = decodeBasic(authorization);
     if (!basic) throw invalidClient('The Authorization header is not valid HTTP Basic credentials.', true);
@@ -67,12 +102,31 @@ export async function authenticateClient(
   store: Pick<ClientStore, 'getById'>,
   authorization: string | undefined,
   params: Readonly<Record<string, string>>,
+  /** Verifies private_key_jwt assertions; without it such clients are refused. */
+  assertions?: ClientAssertionDeps,
 ): Promise<RegisteredClient> {
   const presented = presentedCredentials(authorization, params);
   const basicUsed = presented.presentation === 'basic';
   if (!presented.clientId) throw invalidClient('client_id is required.', basicUsed);
   const client = await store.getById(presented.clientId);
   if (!client) throw invalidClient('The client is not registered. Register again.', basicUsed);
+  if (client.token_endpoint_auth_method === 'private_key_jwt') {
+    if (presented.presentation !== 'jwt' || presented.assertion === undefined) {
+      throw invalidClient(
+        'The client registered token_endpoint_auth_method private_key_jwt: authenticate with a client_assertion signed by its key.',
+        basicUsed,
+      );
+    }
+    if (!assertions) throw invalidClient('This endpoint cannot verify client assertions.', false);
+    await verifyClientAssertion(client, presented.assertion, assertions);
+    return client;
+  }
+  if (presented.presentation === 'jwt') {
+    throw invalidClient(
+      `The client registered token_endpoint_auth_method ${client.token_endpoint_auth_method}: it may not authenticate with a client_assertion.`,
+      false,
+    );
+  }
   if (client.token_endpoint_auth_method === 'none') {
     if (presented.presentation !== 'none') {
       throw invalidClient(

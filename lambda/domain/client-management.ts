@@ -5,7 +5,7 @@
  */
 
 import { bearerChallenge, bearerToken } from './bearer.js';
-import { isConfidential, type MetadataResult } from './client-metadata.js';
+import { issuesSecret, type MetadataResult } from './client-metadata.js';
 import type { ClientManagementStore, RegisteredClient } from './clients.js';
 import { hashSecret, newSecret, secretMatchesHash } from './credentials.js';
 import { OAuthError } from './oauth-error.js';
@@ -84,9 +84,9 @@ export async function replaceClient(
   const result = deps.validate(body);
   if (!result.ok) throw result.error;
 
-  // A client that becomes confidential gets a secret; one that becomes public loses its secret.
-  const newClientSecret = isConfidential(result.metadata) && !client.client_secret_hash ? newSecret() : undefined;
-  const secretHash = isConfidential(result.metadata)
+  // A client that moves to a secret method gets a secret; one that moves to none or private_key_jwt loses it.
+  const newClientSecret = issuesSecret(result.metadata) && !client.client_secret_hash ? newSecret() : undefined;
+  const secretHash = issuesSecret(result.metadata)
     ? (client.client_secret_hash ?? hashSecret(newClientSecret as string))
     : undefined;
   const replacement: RegisteredClient = {

@@ -6,12 +6,16 @@
  */
 import * as v from 'valibot';
 import {
+  CLIENT_ASSERTION_SIGNING_ALGS,
+  type ClientAssertionSigningAlg,
   GRANT_TYPES,
   type GrantType,
   TOKEN_ENDPOINT_AUTH_METHODS,
   type TokenEndpointAuthMethod,
 } from '../contract/capabilities.js';
 import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../contract/settings.js';
+import { type ClientJwks, jwksProblem } from './client-assertion.js';
+import { LOOPBACK_HTTP_HOSTS } from './client-id-url.js';
 import { OAuthError } from './oauth-error.js';
 import {
   APPLICATION_TYPES,
@@ -44,10 +48,24 @@ export interface ClientMetadata {
   software_id?: string;
   software_version?: string;
   application_type?: ApplicationType;
+  /** private_key_jwt only (RFC 7591 2): the client's public keys, exactly one of the two. */
+  jwks?: ClientJwks;
+  jwks_uri?: string;
+  /** private_key_jwt only (OpenID Connect Dynamic Client Registration 2): the one alg it signs with. */
+  token_endpoint_auth_signing_alg?: ClientAssertionSigningAlg;
 }
 
+/** A confidential client: it authenticates at /token with a secret or with its key. */
 export function isConfidential(metadata: Pick<ClientMetadata, 'token_endpoint_auth_method'>): boolean {
   return metadata.token_endpoint_auth_method !== 'none';
+}
+
+/** Whether the server issues the client a client_secret: the two secret methods only. */
+export function issuesSecret(metadata: Pick<ClientMetadata, 'token_endpoint_auth_method'>): boolean {
+  return (
+    metadata.token_endpoint_auth_method === 'client_secret_basic' ||
+    metadata.token_endpoint_auth_method === 'client_secret_post'
+  );
 }
 
 /**
@@ -201,6 +219,52 @@ function applicationTypeRefusal(metadata: ClientMetadata, policy: RedirectUriPol
   return undefined;
 }
 
+/**
+ * Why `uri` cannot be a jwks_uri, or undefined. https, or http on 127.0.0.1/localhost: the fetcher
+ * (cimd/safe-fetch.ts) refuses the latter unless the development switch is on, as for documents.
+ */
+function jwksUriProblem(uri: unknown): string | undefined {
+  if (typeof uri !== 'string') return 'must be a string';
+  if (uri.length > METADATA_LIMITS.uri) return `must be at most ${METADATA_LIMITS.uri} characters`;
+  if (unsafeCharacter(uri) !== undefined || !URL.canParse(uri)) return 'must be a URL';
+  const url = new URL(uri);
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HTTP_HOSTS.includes(url.hostname);
+  if ((url.protocol !== 'https:' && !loopbackHttp) || uri.includes('#') || url.username || url.password) {
+    return 'must be an https URL without a fragment or user information';
+  }
+  return undefined;
+}
+
+/**
+ * The key material of a private_key_jwt client (RFC 7591 2: `jwks` or `jwks_uri`, never both),
+ * checked once the method is known. Other clients' jwks, jwks_uri and signing alg are dropped,
+ * like any field this server does not use.
+ */
+function keyMaterial(
+  input: Record<string, unknown>,
+  metadata: ClientMetadata,
+): { error: OAuthError } | { fields: Pick<ClientMetadata, 'jwks' | 'jwks_uri' | 'token_endpoint_auth_signing_alg'> } {
+  if (metadata.token_endpoint_auth_method !== 'private_key_jwt') return { fields: {} };
+  const invalid = (description: string) => ({ error: new OAuthError('invalid_client_metadata', description) });
+  const { jwks, jwks_uri: uri, token_endpoint_auth_signing_alg: alg } = input;
+  if (jwks !== undefined && uri !== undefined) return invalid('jwks and jwks_uri must not both be present');
+  if (jwks === undefined && uri === undefined) {
+    return invalid('token_endpoint_auth_method private_key_jwt requires jwks or jwks_uri');
+  }
+  if (alg !== undefined && !(CLIENT_ASSERTION_SIGNING_ALGS as readonly unknown[]).includes(alg)) {
+    return invalid(`token_endpoint_auth_signing_alg must be one of ${CLIENT_ASSERTION_SIGNING_ALGS.join(', ')}`);
+  }
+  const algField = alg === undefined ? {} : { token_endpoint_auth_signing_alg: alg as ClientAssertionSigningAlg };
+  if (jwks !== undefined) {
+    const problem = jwksProblem(jwks);
+    if (problem) return invalid(`jwks ${problem}`);
+    return { fields: { jwks: jwks as ClientJwks, ...algField } };
+  }
+  const problem = jwksUriProblem(uri);
+  if (problem) return invalid(`jwks_uri ${problem}`);
+  return { fields: { jwks_uri: uri as string, ...algField } };
+}
+
 export type MetadataResult = { ok: true; metadata: ClientMetadata } | { ok: false; error: OAuthError };
 
 /** Builds the validator once per policy; call the returned function per request. */
@@ -226,7 +290,11 @@ export function clientMetadataValidator(policy: RedirectUriPolicy = DEFAULT_REDI
         Object.entries(result.output).filter(([, value]) => value !== undefined),
       ) as unknown as ClientMetadata;
       const refused = applicationTypeRefusal(metadata, policy);
-      return refused ? { ok: false, error: refused } : { ok: true, metadata };
+      if (refused) return { ok: false, error: refused };
+      const keys = keyMaterial(input, metadata);
+      return 'error' in keys
+        ? { ok: false, error: keys.error }
+        : { ok: true, metadata: { ...metadata, ...keys.fields } };
     }
     const issue = result.issues[0];
     const field = describePath(issue);

@@ -1,6 +1,7 @@
 /** RFC 8414 authorization server metadata, and what it says the server supports. */
 
 import {
+  CLIENT_ASSERTION_SIGNING_ALGS,
   CODE_CHALLENGE_METHODS,
   GRANT_TYPES,
   PROMPT_VALUES,
@@ -34,7 +35,9 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
     grant_types_supported: [...GRANT_TYPES],
     code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_SIGNING_ALGS],
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_SIGNING_ALGS],
     authorization_response_iss_parameter_supported: true,
     prompt_values_supported: [...PROMPT_VALUES],
     ...(scopes.length > 0 ? { scopes_supported: [...scopes] } : {}),

@@ -536,7 +536,7 @@ describe('PUT /register/{client_id}', () => {
       ],
       [
         'an unknown token_endpoint_auth_method',
-        () => ({ body: { ...valid(), token_endpoint_auth_method: 'private_key_jwt' } }),
+        () => ({ body: { ...valid(), token_endpoint_auth_method: 'client_secret_jwt' } }),
         400,
         'invalid_client_metadata',
       ],

@@ -386,7 +386,7 @@ describe('replaceClient: a refused update changes nothing stored (RFC 7592 2.2, 
     [
       'an unknown token_endpoint_auth_method',
       'invalid_client_metadata',
-      (b: Body) => ({ ...b, token_endpoint_auth_method: 'private_key_jwt' }),
+      (b: Body) => ({ ...b, token_endpoint_auth_method: 'client_secret_jwt' }),
     ],
     ['a client_name too long', 'invalid_client_metadata', (b: Body) => ({ ...b, client_name: 'x'.repeat(201) })],
     ['an array body', 'invalid_client_metadata', (b: Body) => [b]],

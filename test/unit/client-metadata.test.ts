@@ -187,7 +187,8 @@ describe('accepted fields and their stored values', () => {
 describe('refused fields', () => {
   it.each([
     // [fields, field the description must name, reason]
-    [{ token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method', 'unsupported auth method'],
+    [{ token_endpoint_auth_method: 'client_secret_jwt' }, 'token_endpoint_auth_method', 'unsupported auth method'],
+    [{ token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method', 'private_key_jwt without keys'],
     [{ token_endpoint_auth_method: 'NONE' }, 'token_endpoint_auth_method', 'case matters'],
     [{ token_endpoint_auth_method: 1 }, 'token_endpoint_auth_method', 'not a string'],
     [{ grant_types: ['refresh_token'] }, 'grant_types', 'refresh_token alone'],
