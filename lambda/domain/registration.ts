@@ -5,7 +5,7 @@
 
 import { ENDPOINTS } from '../contract/endpoints.js';
 import { activationDeadline, type StoredClient, withoutDeadline } from './client-activity.js';
-import { type ClientMetadata, isConfidential, type MetadataResult } from './client-metadata.js';
+import { type ClientMetadata, issuesSecret, type MetadataResult } from './client-metadata.js';
 import type { ClientStore, RegisteredClient } from './clients.js';
 import { hashSecret, newClientId, newSecret } from './credentials.js';
 
@@ -53,7 +53,7 @@ export async function registerClient(body: unknown, deps: RegistrationDeps): Pro
 
   const issuedAt = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
   const clientId = newClientId();
-  const secret = isConfidential(metadata) ? newSecret() : undefined;
+  const secret = issuesSecret(metadata) ? newSecret() : undefined;
   const registrationToken = newSecret();
   const record: StoredClient = {
     ...metadata,

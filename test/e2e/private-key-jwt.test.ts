@@ -129,6 +129,8 @@ describe('private_key_jwt', () => {
   it('authenticates a client registered with inline jwks: code, refresh, revoke', async () => {
     const registered = await register({ jwks: { keys: [keys.inline.jwk] } }, keys.inline);
     expect(registered.client.jwks).toEqual({ keys: [keys.inline.jwk] });
+    // A key-based client is issued no secret: it could never use one.
+    expect(registered.client.client_secret).toBeUndefined();
     await fullCycle(registered);
   });
 
