@@ -24,7 +24,7 @@ import {
 import type { FunctionSpec } from './routes.js';
 
 /** The part of a route-table entry that says what a function may do to the tables. */
-export type TableAccess = Pick<FunctionSpec, 'clients' | 'grants' | 'grantsKeyPrefix'>;
+export type TableAccess = Pick<FunctionSpec, 'clients' | 'grants' | 'grantsKeyPrefixes'>;
 
 export class GatewayTables {
   /** One item per registered client, keyed by client_id; a registration never activated is removed by TTL. */
@@ -57,17 +57,19 @@ export class GatewayTables {
 
   /**
    * Exactly the declared actions: on the clients table, and on the grants table, confined by
-   * dynamodb:LeadingKeys to the items under grantsKeyPrefix when the entry names one.
+   * dynamodb:LeadingKeys to the items under grantsKeyPrefixes when the entry names them.
    */
   grantAccess(grantee: iam.IGrantable, access: TableAccess): void {
     if (access.clients.length > 0) this.clients.grant(grantee, ...access.clients);
     if (access.grants.length === 0) return;
-    if (access.grantsKeyPrefix) {
+    if (access.grantsKeyPrefixes && access.grantsKeyPrefixes.length > 0) {
       iam.Grant.addToPrincipal({
         grantee,
         actions: [...access.grants],
         resourceArns: [this.grants.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${access.grantsKeyPrefix}*`] } },
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': access.grantsKeyPrefixes.map((prefix) => `${prefix}*`) },
+        },
       });
     } else {
       this.grants.grant(grantee, ...access.grants);

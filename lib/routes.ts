@@ -18,8 +18,8 @@ export interface FunctionSpec {
   readonly clients: readonly TableAction[];
   /** Pending requests, codes, refresh tokens, cached client metadata documents. */
   readonly grants: readonly TableAction[];
-  /** Restricts the grants-table actions to items whose key starts with this (IAM dynamodb:LeadingKeys). */
-  readonly grantsKeyPrefix?: string;
+  /** Restricts the grants-table actions to items whose key starts with one of these (IAM dynamodb:LeadingKeys). */
+  readonly grantsKeyPrefixes?: readonly string[];
   /** `sign`: kms:Sign on the current signing key; `publicKey`: kms:GetPublicKey on every published key. */
   readonly signingKey?: 'sign' | 'publicKey';
   /** Reads the cookie-signing secret and the upstream client secret (if any). */
@@ -31,6 +31,14 @@ export interface FunctionSpec {
   /** Needs the protected resource's settings (resource URL, metadata URL, issuer, JWKS URL). */
   readonly resourceServer?: boolean;
 }
+
+/** What the token and revocation functions touch in the grants table: grants, and what client authentication caches or spends. */
+const CLIENT_AUTHENTICATION_KEYS = [
+  GRANT_KEY_PREFIXES.grant,
+  GRANT_KEY_PREFIXES.metadataDocument,
+  GRANT_KEY_PREFIXES.jwks,
+  GRANT_KEY_PREFIXES.assertion,
+] as const;
 
 export const FUNCTIONS = {
   register: {
@@ -54,7 +62,7 @@ export const FUNCTIONS = {
     clients: ['dynamodb:GetItem'],
     // Caches Client ID Metadata Documents, and may touch nothing else in the grants table.
     grants: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-    grantsKeyPrefix: GRANT_KEY_PREFIXES.metadataDocument,
+    grantsKeyPrefixes: [GRANT_KEY_PREFIXES.metadataDocument],
   },
   authorization: {
     entry: 'authorization.ts',
@@ -69,9 +77,11 @@ export const FUNCTIONS = {
     description: 'Token endpoint: authorization codes and rotating refresh tokens',
     // UpdateItem records a client's use (idle expiry), at most once a day.
     clients: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    // A grant's code and refresh tokens change by conditional UpdateItem; GetItem only on a refusal.
-    grants: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-    grantsKeyPrefix: GRANT_KEY_PREFIXES.grant,
+    // A grant's code and refresh tokens change by conditional UpdateItem (GetItem only on a
+    // refusal); a client's metadata document and JWKS are cached (Get/Put), and a private_key_jwt
+    // assertion's jti is spent by one conditional PutItem.
+    grants: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    grantsKeyPrefixes: CLIENT_AUTHENTICATION_KEYS,
     signingKey: 'sign',
     server: true,
   },
@@ -79,9 +89,11 @@ export const FUNCTIONS = {
     entry: 'revoke.ts',
     description: 'RFC 7009 token revocation',
     clients: ['dynamodb:GetItem'],
-    // One conditional UpdateItem of the grant the token names; it reads nothing.
-    grants: ['dynamodb:UpdateItem'],
-    grantsKeyPrefix: GRANT_KEY_PREFIXES.grant,
+    // One conditional UpdateItem of the grant the token names; client authentication as at /token.
+    grants: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    grantsKeyPrefixes: CLIENT_AUTHENTICATION_KEYS,
+    // The issuer: a private_key_jwt assertion's audience.
+    server: true,
   },
   metadata: {
     entry: 'metadata.ts',

@@ -12,8 +12,7 @@
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { sharedDocumentClient } from '../aws/dynamodb.js';
-import { CLIENT_AUTH_KEY_PREFIXES } from '../contract/client-auth-keys.js';
-import { GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../contract/tables.js';
+import { GRANT_KEY_PREFIXES, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../contract/tables.js';
 import { type ClientJwks, type ClientKeySource, JWKS_LIMITS, jwksProblem } from '../domain/client-assertion.js';
 import { OAuthError, UnavailableError } from '../domain/oauth-error.js';
 import { type fetchMetadataDocument, MetadataDocumentError } from './safe-fetch.js';
@@ -26,7 +25,7 @@ export const JWKS_CACHE = {
 } as const;
 
 export function jwksCacheKey(uri: string): string {
-  return `${CLIENT_AUTH_KEY_PREFIXES.jwks}sha256:${createHash('sha256').update(uri, 'utf8').digest('base64url')}`;
+  return `${GRANT_KEY_PREFIXES.jwks}sha256:${createHash('sha256').update(uri, 'utf8').digest('base64url')}`;
 }
 
 export interface CachedJwks {

@@ -24,4 +24,8 @@ export const GRANT_KEY_PREFIXES = {
   grant: 'grant#',
   /** Cached Client ID Metadata Documents: the redirect-URI authorizer may touch only these. */
   metadataDocument: 'cimd#',
+  /** One item per spent private_key_jwt client assertion `jti` (per client), kept until it expires. */
+  assertion: 'jti#',
+  /** Cached JWKS fetched from a client's `jwks_uri`. */
+  jwks: 'jwks#',
 } as const;

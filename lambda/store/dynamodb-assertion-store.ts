@@ -13,15 +13,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { putIfAbsent, sharedDocumentClient } from '../aws/dynamodb.js';
-import { CLIENT_AUTH_KEY_PREFIXES } from '../contract/client-auth-keys.js';
-import { GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../contract/tables.js';
+import { GRANT_KEY_PREFIXES, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../contract/tables.js';
 import type { AssertionReplayStore } from '../domain/client-assertion.js';
 import { UnavailableError } from '../domain/oauth-error.js';
 
 /** The grants-table key of a client's spent jti. */
 export function assertionKey(clientId: string, jti: string): string {
   const digest = createHash('sha256').update(`${clientId}\n${jti}`, 'utf8').digest('base64url');
-  return `${CLIENT_AUTH_KEY_PREFIXES.assertion}sha256:${digest}`;
+  return `${GRANT_KEY_PREFIXES.assertion}sha256:${digest}`;
 }
 
 export class DynamoDbAssertionStore implements AssertionReplayStore {

@@ -39,6 +39,11 @@ const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
 const GRANTS_NOT_EXERCISED_HERE: Record<string, string> = {
   'redirectUriAuthorizer dynamodb:PutItem':
     'caches a fetched Client ID Metadata Document, which needs a public https host (the SSRF guard refuses loopback); proven against dynalite in test/integration/cimd-cache.test.ts',
+  'token dynamodb:PutItem':
+    'spends a private_key_jwt assertion jti (jti#) and caches a jwks_uri JWKS (jwks#), which this flow of a public client never does; proven against dynalite in test/integration/assertion-store.test.ts and over HTTP in test/e2e/private-key-jwt.test.ts',
+  'revoke dynamodb:PutItem': 'as for token: a private_key_jwt client revoking (test/e2e/private-key-jwt.test.ts)',
+  'revoke dynamodb:GetItem':
+    'reads a cached metadata document or JWKS (cimd#, jwks#) when such a client authenticates, or a spent jti on a replay (test/e2e/private-key-jwt.test.ts)',
 };
 
 /**
