@@ -8,9 +8,16 @@ import { ADMISSION_CONTEXT_KEYS } from './contract/context-keys.js';
 import { ENDPOINTS } from './contract/endpoints.js';
 import { ENV } from './contract/environment.js';
 import { METRICS } from './contract/metrics.js';
-import { completeCallback, type FlowDeps, startAuthorization, submitConsent } from './domain/authorization-flow.js';
+import {
+  completeCallback,
+  type FlowDeps,
+  type FlowOutcome,
+  startAuthorization,
+  submitConsent,
+} from './domain/authorization-flow.js';
 import { OAuthError } from './domain/oauth-error.js';
 import { singleParams, singleValuedForm, singleValuedQuery } from './domain/query.js';
+import { audit } from './http/audit.js';
 import { type CookieSettings, FLOW_COOKIES, readCookie } from './http/cookies.js';
 import { renderFlowOutcome } from './http/flow-responses.js';
 import { httpFunction, MAX_BODY_BYTES } from './http/pipeline.js';
@@ -103,6 +110,15 @@ function formOf(event: APIGatewayProxyEvent): Record<string, string> | undefined
   return form.ok ? form.params : undefined;
 }
 
+/** Writes the audit event of a consent decision or a code sent (contract/audit-events.ts). */
+function audited(event: APIGatewayProxyEvent, outcome: FlowOutcome): FlowOutcome {
+  if (outcome.kind === 'redirect' && outcome.audited) {
+    const { event: name, clientId, subject, grantId } = outcome.audited;
+    audit(event, { event: name, client_id: clientId, subject, grant_id: grantId });
+  }
+  return outcome;
+}
+
 const consent: Endpoint = async (event, flow, { cookies }) => {
   const form = formOf(event);
   if (!form) throw new OAuthError('invalid_request', 'The consent form must be a form-encoded POST.');
@@ -112,7 +128,7 @@ const consent: Endpoint = async (event, flow, { cookies }) => {
     consentCookie: readCookie(event.headers, cookies, FLOW_COOKIES.consent),
     origin: event.headers.origin,
   });
-  return renderFlowOutcome(outcome, cookies);
+  return renderFlowOutcome(audited(event, outcome), cookies);
 };
 
 const callback: Endpoint = async (event, flow, { issuer, cookies }) => {
@@ -126,7 +142,7 @@ const callback: Endpoint = async (event, flow, { issuer, cookies }) => {
     callbackUrl,
     readCookie(event.headers, cookies, FLOW_COOKIES.transaction),
   );
-  return renderFlowOutcome(outcome, cookies);
+  return renderFlowOutcome(audited(event, outcome), cookies);
 };
 
 /** Which endpoint a path is. Methods are the route table's (lib/routes.ts); API Gateway enforces them. */

@@ -6,6 +6,7 @@ import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
 import { deleteClient, type ManagementDeps, readClient, replaceClient } from './domain/client-management.js';
 import { clientMetadataValidator } from './domain/client-metadata.js';
 import { OAuthError } from './domain/oauth-error.js';
+import { audit } from './http/audit.js';
 import { jsonBodyFunction } from './http/pipeline.js';
 import { countWithDimension } from './http/powertools.js';
 import { jsonResponse, NO_STORE_HEADERS } from './http/responses.js';
@@ -36,11 +37,13 @@ export function createHandler(deps: HandlerDeps) {
         case 'PUT': {
           const updated = await replaceClient(deps, clientId, authorization, event.body);
           countWithDimension(METRICS.clientsManaged, METRIC_DIMENSIONS.operation, 'update');
+          audit(event, { event: 'client.updated', client_id: clientId });
           return jsonResponse(200, updated);
         }
         case 'DELETE':
           await deleteClient(deps, clientId, authorization);
           countWithDimension(METRICS.clientsManaged, METRIC_DIMENSIONS.operation, 'delete');
+          audit(event, { event: 'client.deleted', client_id: clientId });
           return { statusCode: 204, headers: { ...NO_STORE_HEADERS }, body: '' };
         default:
           throw new OAuthError('invalid_request', 'Use GET, PUT or DELETE.', 405, { Allow: 'GET, PUT, DELETE' });

@@ -5,6 +5,7 @@ import { METRICS } from './contract/metrics.js';
 import { clientMetadataValidator } from './domain/client-metadata.js';
 import { initialAccessTokenCheck } from './domain/initial-access-token.js';
 import { type RegistrationDeps, registerClient } from './domain/registration.js';
+import { audit } from './http/audit.js';
 import { jsonBodyFunction } from './http/pipeline.js';
 import { logger, metrics } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
@@ -42,6 +43,7 @@ export function createHandler({ checkInitialAccessToken, ...registration }: Hand
       await checkInitialAccessToken(event.headers.authorization);
       const client = await registerClient(event.body, registration);
       metrics.addMetric(METRICS.registrations, 'Count', 1);
+      audit(event, { event: 'client.registered', client_id: client.client_id });
       logger.info('client registered', {
         client_id: client.client_id,
         token_endpoint_auth_method: client.token_endpoint_auth_method,

@@ -8,6 +8,7 @@ import type { ClientStore } from './domain/clients.js';
 import type { GrantStore } from './domain/grants.js';
 import { singleParams, singleValuedForm } from './domain/query.js';
 import { revokeToken } from './domain/token-service.js';
+import { audit } from './http/audit.js';
 import { formBodyFunction } from './http/pipeline.js';
 import { metrics } from './http/powertools.js';
 import { NO_STORE_HEADERS } from './http/responses.js';
@@ -37,8 +38,9 @@ export function createHandler({ clients, grants, assertions }: HandlerDeps) {
     async (event) => {
       const params = singleParams(singleValuedForm(event.body));
       const client = await authenticateClient(clients, event.headers.authorization, params, assertions);
-      await revokeToken({ grants, now: () => Math.floor(Date.now() / 1000) }, client, params.token);
+      const ended = await revokeToken({ grants, now: () => Math.floor(Date.now() / 1000) }, client, params.token);
       metrics.addMetric(METRICS.revocations, 'Count', 1);
+      if (ended) audit(event, { event: 'token.revoked', client_id: client.client_id, grant_id: ended });
       // RFC 7009 2.2: 200 whether or not the token was known, so the answer reveals nothing.
       return { statusCode: 200, headers: { ...NO_STORE_HEADERS }, body: '' };
     },

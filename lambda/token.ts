@@ -15,6 +15,7 @@ import {
   type TokenDeps,
   type TokenResponse,
 } from './domain/token-service.js';
+import { auditClient, grantAuditor } from './http/audit.js';
 import { formBodyFunction } from './http/pipeline.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { jsonResponse } from './http/responses.js';
@@ -82,12 +83,13 @@ export function createHandler(deps: HandlerDeps) {
         throw new OAuthError('unsupported_grant_type', `Use ${GRANT_TYPES.join(' or ')}.`);
       }
       const client = await authenticateClient(deps.clients, event.headers.authorization, params, deps.assertions);
-      const tokens = await GRANTS[grantType](deps, client, params);
+      auditClient(event, client.client_id);
+      const tokens = await GRANTS[grantType]({ ...deps, report: grantAuditor(event, grantType) }, client, params);
       countWithDimension(METRICS.tokensIssued, METRIC_DIMENSIONS.grantType, grantType);
       await recordUse(deps, client);
       return jsonResponse(200, tokens);
     },
-    { refusalMetric: METRICS.tokenRefused, cors: true },
+    { refusalMetric: METRICS.tokenRefused, refusalAudit: 'token.refused', cors: true },
   );
 }
 

@@ -10,6 +10,7 @@
  * what this server stored and signed, and the cookie that binds the flow to one browser.
  */
 import { randomBytes } from 'node:crypto';
+import type { AuditEventName } from '../contract/audit-events.js';
 import { ENDPOINTS } from '../contract/endpoints.js';
 import { DEFAULT_LIFETIMES } from '../contract/environment.js';
 import { parseAuthorizationRequest, redirectWithParams } from './authorization-request.js';
@@ -21,7 +22,7 @@ import { OAuthError, type OAuthErrorCode } from './oauth-error.js';
 import { type QueryResult, repeatedParameterError } from './query.js';
 import { grantableScope, resolveResource, type ServerConfig } from './server-config.js';
 import { formToken, formTokenMatches, signValue, verifySignedValue } from './signed-values.js';
-import { mintAuthorizationCode } from './token-service.js';
+import { mintAuthorizationCode, parseGrantToken } from './token-service.js';
 import { type UpstreamIdentityProvider, UpstreamLoginError } from './upstream.js';
 
 export interface FlowDeps {
@@ -71,6 +72,8 @@ export type FlowOutcome =
       browser: BrowserState[];
       /** What failed on this server's side, for the log only (the client was sent temporarily_unavailable). */
       failure?: unknown;
+      /** What the person decided, or the grant their sign-in created, for the audit log only. */
+      audited?: FlowAudit;
     }
   | { kind: 'consent'; view: ConsentView; browser: BrowserState[] }
   | {
@@ -83,6 +86,14 @@ export type FlowOutcome =
     };
 
 type RedirectOutcome = Extract<FlowOutcome, { kind: 'redirect' }>;
+
+/** A consent decision (before sign-in: no subject yet), or the code a sign-in was sent with. */
+export interface FlowAudit {
+  event: Extract<AuditEventName, 'consent.allowed' | 'consent.denied' | 'code.issued'>;
+  clientId: string;
+  subject?: string;
+  grantId?: string;
+}
 
 /** What the redirect-URI authorizer established about the client and its redirect URI. */
 export interface AdmittedClient {
@@ -190,7 +201,7 @@ async function toUpstream(
   pending: PendingAuthorization,
   browser: BrowserState[],
   status: 302 | 303,
-): Promise<FlowOutcome> {
+): Promise<RedirectOutcome> {
   const url = await deps.upstream.authorizationUrl(upstreamLogin(pending));
   return { kind: 'redirect', status, location: url.toString(), browser };
 }
@@ -317,7 +328,8 @@ export async function submitConsent(deps: FlowDeps, submission: ConsentSubmissio
   if (form.decision !== 'allow') {
     await deps.grants.takePending(requestId);
     const error = new OAuthError('access_denied', 'The person declined to authorize the client.');
-    return errorToClient(deps, pending.redirect_uri, error, pending.state, 303);
+    const audited: FlowAudit = { event: 'consent.denied', clientId: pending.client_id };
+    return { ...errorToClient(deps, pending.redirect_uri, error, pending.state, 303), audited };
   }
   const remembered = rememberedConsent(deps, submission.consentCookie).remember({
     clientId: pending.client_id,
@@ -331,7 +343,8 @@ export async function submitConsent(deps: FlowDeps, submission: ConsentSubmissio
     value: signValue(deps.cookieKey, CONSENT_PURPOSE, remembered.serialize()),
     maxAgeSeconds: DEFAULT_LIFETIMES.consentMemory,
   };
-  return toUpstream(deps, pending, [consent], 303);
+  const audited: FlowAudit = { event: 'consent.allowed', clientId: pending.client_id };
+  return { ...(await toUpstream(deps, pending, [consent], 303)), audited };
 }
 
 export async function completeCallback(
@@ -361,7 +374,13 @@ export async function completeCallback(
   } catch (error) {
     return unavailableToClient(deps, pending, error);
   }
-  return toClient(deps, pending.redirect_uri, { code, state: pending.state });
+  const audited: FlowAudit = {
+    event: 'code.issued',
+    clientId: pending.client_id,
+    subject,
+    grantId: parseGrantToken(code)?.grantId,
+  };
+  return { ...toClient(deps, pending.redirect_uri, { code, state: pending.state }), audited };
 }
 
 /**

@@ -22,6 +22,28 @@ export interface TokenDeps {
   config: ServerConfig;
   /** Seconds since the epoch. */
   now: () => number;
+  /** Told what this service did to a grant, for the audit log; see GrantReport. */
+  report?: (what: GrantReport) => void;
+}
+
+/**
+ * What became of a grant, reported once it happened: tokens issued for it (a code exchange or
+ * a refresh), or the whole grant revoked because a code or refresh token was used again.
+ * Identifiers only, never a token.
+ */
+export interface GrantReport {
+  what: 'issued' | 'revoked';
+  grantId: string;
+  clientId: string;
+  subject: string;
+}
+
+function reportGrant(
+  deps: TokenDeps,
+  what: GrantReport['what'],
+  grant: Pick<GrantRecord, 'grant_id' | 'client_id' | 'subject'>,
+) {
+  deps.report?.({ what, grantId: grant.grant_id, clientId: grant.client_id, subject: grant.subject });
 }
 
 /** Refresh tokens a generation may hold from the grace window (concurrent or retried refreshes). */
@@ -204,10 +226,12 @@ export async function exchangeAuthorizationCode(
   }
   const grant = redemption.before;
   const refreshToken = refreshSecret && grantToken(grant.grant_id, refreshSecret);
-  return issueOrRelease(
+  const tokens = await issueOrRelease(
     () => issueTokens(deps, client, grant, grant.scope, refreshToken),
     () => deps.grants.releaseCode(grant.grant_id, now, grant.code_expires_at),
   );
+  reportGrant(deps, 'issued', grant);
+  return tokens;
 }
 
 /**
@@ -227,6 +251,7 @@ async function issueOrRelease(issue: () => Promise<TokenResponse>, release: () =
 /** RFC 6749 4.1.2: a code used twice revokes the grant, and so the tokens it was used for. */
 async function replayedCode(deps: TokenDeps, grant: GrantRecord, now: number): Promise<never> {
   await deps.grants.revokeGrant(grant.grant_id, now);
+  reportGrant(deps, 'revoked', grant);
   throw invalidGrant('The authorization code was already used; tokens issued for it are revoked.');
 }
 
@@ -319,30 +344,39 @@ export async function refreshTokens(
     await release();
     throw error;
   }
-  return issueOrRelease(
+  const tokens = await issueOrRelease(
     // RFC 6749 6: the new refresh token keeps the grant's scope; the access token may be narrower.
     () => issueTokens(deps, client, grant, accessScope, grantToken(grant.grant_id, newSecretValue)),
     release,
   );
+  reportGrant(deps, 'issued', grant);
+  return tokens;
 }
 
 async function replayedRefreshToken(deps: TokenDeps, grant: GrantRecord, now: number): Promise<never> {
   await deps.grants.revokeGrant(grant.grant_id, now);
+  reportGrant(deps, 'revoked', grant);
   throw invalidGrant('The refresh token was already used; its whole grant is revoked.');
 }
 
 /**
  * RFC 7009: a live refresh token of this client ends its grant at once, in one conditional
  * write. Access tokens are self-contained JWTs and live out their short lifetime; unknown
- * tokens are not an error.
+ * tokens are not an error. Returns the id of the grant it ended, if it ended one (for the log).
  */
 export async function revokeToken(
   deps: Pick<TokenDeps, 'grants' | 'now'>,
   client: RegisteredClient,
   token: string | undefined,
-): Promise<void> {
+): Promise<string | undefined> {
   if (!token) throw new OAuthError('invalid_request', 'token is required.');
   const presented = parseGrantToken(token);
-  if (!presented) return;
-  await deps.grants.revokeGrantByRefreshToken(presented.grantId, client.client_id, presented.hash, deps.now());
+  if (!presented) return undefined;
+  const ended = await deps.grants.revokeGrantByRefreshToken(
+    presented.grantId,
+    client.client_id,
+    presented.hash,
+    deps.now(),
+  );
+  return ended ? presented.grantId : undefined;
 }

@@ -10,9 +10,11 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { AuditEventName } from '../contract/audit-events.js';
 import { CORS_RESPONSE_HEADERS } from '../contract/cors.js';
 import { METRIC_DIMENSIONS } from '../contract/metrics.js';
 import { OAuthError } from '../domain/oauth-error.js';
+import { audit, refusedClient } from './audit.js';
 import { countWithDimension, logger, metrics } from './powertools.js';
 import { oauthErrorResponse } from './responses.js';
 
@@ -27,6 +29,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 interface PipelineOptions {
   /** Metric counting refusals, with the OAuth error code as its dimension. */
   refusalMetric: string;
+  /** Audit event every refusal writes, with its OAuth error code (lambda/http/audit.ts). */
+  refusalAudit?: AuditEventName;
   /** Answer browsers from any origin (lambda/http/cors.ts); every route of the function must be a CORS route. */
   cors?: boolean;
 }
@@ -69,6 +73,13 @@ function oauthErrors(
         logger.info('request refused', { error: error.code, description: error.description });
       }
       countWithDimension(options.refusalMetric, METRIC_DIMENSIONS.error, error.code);
+      if (options.refusalAudit) {
+        audit(request.event, {
+          event: options.refusalAudit,
+          client_id: refusedClient(request.event),
+          error: error.code,
+        });
+      }
       request.response = withCors(oauthErrorResponse(error), options);
     },
   };
