@@ -5,6 +5,9 @@
  * imports the handler, reports init errors and polls for invocations. One invocation at a time
  * per process, as in a Lambda execution environment; a process that failed its init, timed out
  * or died is replaced on the next invocation (a new execution environment, a new cold start).
+ * Timing is Lambda's: the function timeout runs from the moment the runtime receives the
+ * invocation (its deadline header), and the init phase before it has a limit of its own (10 s),
+ * so a slow cold start on a loaded machine is not counted against the handler.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -49,9 +52,14 @@ export interface LambdaFunctionOptions {
   environment: Record<string, string>;
 }
 
+/** Lambda's limit on the init phase of an on-demand execution environment. */
+const INIT_LIMIT_MS = 10_000;
+
 interface Pending {
   id: string;
   event: unknown;
+  /** Armed when the runtime receives the invocation: the function timeout starts then. */
+  timer?: NodeJS.Timeout;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
@@ -67,6 +75,9 @@ export class LambdaFunction {
   private waiting: ServerResponse | undefined;
   private queue: Pending[] = [];
   private current: Pending | undefined;
+  private initTimer: NodeJS.Timeout | undefined;
+  /** How long the last invocation ran, from the runtime receiving it to its answer. */
+  lastDurationMs: number | undefined;
 
   constructor(private readonly options: LambdaFunctionOptions) {}
 
@@ -85,6 +96,7 @@ export class LambdaFunction {
       const body = Buffer.concat(chunks).toString('utf8');
       const url = request.url ?? '';
       if (request.method === 'GET' && url.endsWith('/runtime/invocation/next')) {
+        clearTimeout(this.initTimer);
         this.waiting = response;
         this.dispatch();
         return;
@@ -116,6 +128,28 @@ export class LambdaFunction {
     this.current = pending;
     const response = this.waiting;
     this.waiting = undefined;
+    const received = Date.now();
+    const settle = { resolve: pending.resolve, reject: pending.reject };
+    pending.resolve = (value) => {
+      this.lastDurationMs = Date.now() - received;
+      settle.resolve(value);
+    };
+    pending.reject = (error) => {
+      this.lastDurationMs = Date.now() - received;
+      settle.reject(error);
+    };
+    pending.timer = setTimeout(() => {
+      // Lambda ends an environment whose invocation timed out.
+      if (this.current !== pending) return;
+      this.current = undefined;
+      const child = this.child;
+      this.child = undefined;
+      this.waiting = undefined;
+      child?.kill('SIGKILL');
+      pending.reject(new InvocationError({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out' }));
+      // Invocations queued behind it go to a new execution environment.
+      if (this.queue.length > 0) void this.start();
+    }, this.options.timeoutSeconds * 1000);
     response
       .writeHead(200, {
         'Content-Type': 'application/json',
@@ -158,12 +192,18 @@ export class LambdaFunction {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    this.initTimer = setTimeout(() => {
+      if (this.child !== child) return;
+      this.initError = { errorType: 'Runtime.InitTimeout', errorMessage: 'INIT phase timed out' };
+      child.kill('SIGKILL');
+    }, INIT_LIMIT_MS);
     const collect = (chunk: Buffer) => {
       this.output += chunk.toString('utf8');
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     child.once('exit', () => {
+      clearTimeout(this.initTimer);
       if (this.child !== child) return;
       this.child = undefined;
       this.waiting = undefined;
@@ -188,26 +228,19 @@ export class LambdaFunction {
     if (!this.child) await this.start();
     const id = randomUUID();
     return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // Lambda ends an environment whose invocation timed out.
-        if (this.current?.id === id) {
-          this.current = undefined;
-          this.child?.kill('SIGKILL');
-          reject(new InvocationError({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out' }));
-        }
-      }, this.options.timeoutSeconds * 1000);
-      this.queue.push({
+      const pending: Pending = {
         id,
         event,
         resolve: (value) => {
-          clearTimeout(timer);
+          clearTimeout(pending.timer);
           resolve(value);
         },
         reject: (error) => {
-          clearTimeout(timer);
+          clearTimeout(pending.timer);
           reject(error);
         },
-      });
+      };
+      this.queue.push(pending);
       this.dispatch();
     });
   }
