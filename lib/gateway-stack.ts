@@ -103,6 +103,10 @@ export class GatewayStack extends Stack {
       description: 'DynamoDB table of registered clients (retained when the stack is deleted)',
       value: this.gateway.tables.clients.tableName,
     });
+    new CfnOutput(this, 'GrantsTableName', {
+      description: 'DynamoDB table of grants (sign-ins), for the admin CLI: npm run admin -- --grants-table <this>',
+      value: this.gateway.tables.grants.tableName,
+    });
     acknowledgeNagFindings(this.gateway);
   }
 }

@@ -15,6 +15,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { GRANTS_BY_SUBJECT_INDEX } from '../lambda/contract/grants-index.js';
 import {
   CLIENTS_TABLE_KEY,
   CLIENTS_TABLE_TTL_ATTRIBUTE,
@@ -29,7 +30,7 @@ export type TableAccess = Pick<FunctionSpec, 'clients' | 'grants' | 'grantsKeyPr
 export class GatewayTables {
   /** One item per registered client, keyed by client_id; a registration never activated is removed by TTL. */
   readonly clients: dynamodb.TableV2;
-  /** Short-lived state under `<kind>#<id or hash>`, removed by TTL. */
+  /** Short-lived state under `<kind>#<id or hash>`, removed by TTL; grants indexed by subject. */
   readonly grants: dynamodb.TableV2;
 
   constructor(scope: Construct) {
@@ -52,6 +53,20 @@ export class GatewayTables {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // Short-lived state only (pending requests, codes, refresh tokens): losing it signs people out.
       removalPolicy: RemovalPolicy.DESTROY,
+      // Who holds access, for the admin CLI (lambda/admin/): one Query lists or off-boards a person.
+      // The only index, on purpose: DynamoDB (so CloudFormation) creates at most one global
+      // secondary index per table update, and a second one in the same deploy would fail to
+      // update an existing stack. Listing by client is a paged Scan with a filter (admin
+      // operations are rare); a second index, if ever needed, must come in a deploy of its own.
+      globalSecondaryIndexes: [
+        {
+          indexName: GRANTS_BY_SUBJECT_INDEX.name,
+          partitionKey: { name: GRANTS_BY_SUBJECT_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: GRANTS_BY_SUBJECT_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
+          projectionType: dynamodb.ProjectionType.INCLUDE,
+          nonKeyAttributes: [...GRANTS_BY_SUBJECT_INDEX.projected],
+        },
+      ],
     });
   }
 
@@ -72,7 +87,8 @@ export class GatewayTables {
         },
       });
     } else {
-      this.grants.grant(grantee, ...access.grants);
+      // The table alone, not its index (table.grant would add `index/*`): no function queries it.
+      iam.Grant.addToPrincipal({ grantee, actions: [...access.grants], resourceArns: [this.grants.tableArn] });
     }
   }
 }
