@@ -292,6 +292,12 @@ export class AwsEndpoints {
             TableName,
             KeySchema: props.KeySchema,
             AttributeDefinitions: props.AttributeDefinitions,
+            // The template's indexes as declared (a GlobalTable's have no throughput of their own).
+            GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((index: Record<string, unknown>) => ({
+              IndexName: index.IndexName,
+              KeySchema: index.KeySchema,
+              Projection: index.Projection,
+            })),
             BillingMode: 'PAY_PER_REQUEST',
           }),
         );
