@@ -73,6 +73,12 @@ export const ENV = {
   requiredScopes: 'REQUIRED_SCOPES',
   /** Optional: human-readable resource_name in the metadata document. */
   resourceName: 'RESOURCE_NAME',
+  /**
+   * The token authorizer: whole seconds a grant's status (revoked, expired) is cached per
+   * instance, so a revocation stops access tokens within this long; 0 = read it on every
+   * request. Unset: 30.
+   */
+  grantStatusCacheSeconds: 'GRANT_STATUS_CACHE_SECONDS',
 } as const;
 
 /** Lifetimes, in seconds, when the deployment does not set them. */
