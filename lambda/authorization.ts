@@ -1,26 +1,24 @@
 /**
  * The built-in authorization server's browser endpoints: GET /authorize (behind the
- * redirect-URI authorizer), POST /consent and GET /callback. One function, since a person
- * goes through all three within a minute and one warm container serves them.
+ * redirect-URI authorizer), POST /consent and GET /callback, and the person's connected apps
+ * page, GET and POST /account, which signs in through the same callback. One function, since a
+ * person goes through the first three within a minute and one warm container serves them.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { sharedDocumentClient } from './aws/dynamodb.js';
 import { ADMISSION_CONTEXT_KEYS } from './contract/context-keys.js';
 import { ENDPOINTS } from './contract/endpoints.js';
 import { ENV } from './contract/environment.js';
 import { METRICS } from './contract/metrics.js';
-import {
-  completeCallback,
-  type FlowDeps,
-  type FlowOutcome,
-  startAuthorization,
-  submitConsent,
-} from './domain/authorization-flow.js';
+import { type AccountDeps, endAccess, openAccount } from './domain/account.js';
+import { completeCallback, type FlowOutcome, startAuthorization, submitConsent } from './domain/authorization-flow.js';
 import { OAuthError } from './domain/oauth-error.js';
 import { singleParams, singleValuedForm, singleValuedQuery } from './domain/query.js';
 import { audit } from './http/audit.js';
 import { type CookieSettings, FLOW_COOKIES, readCookie } from './http/cookies.js';
-import { renderFlowOutcome } from './http/flow-responses.js';
+import { renderAccountOutcome, renderFlowOutcome } from './http/flow-responses.js';
 import { httpFunction, MAX_BODY_BYTES } from './http/pipeline.js';
+import { DynamoDbAccessAdminStore } from './store/dynamodb-access-admin-store.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
 import { OpenIdUpstream } from './upstream/openid-upstream.js';
 import { requireEnv } from './wiring/env.js';
@@ -30,7 +28,7 @@ import { serverConfigFromEnv } from './wiring/server-config.js';
 /** What the handler needs: the flow's ports (built once the secrets are read), and the cookie rules. */
 export interface HandlerDeps {
   /** Resolved on each request; the deployed one reads its secrets on first use (a failed read answers 503). */
-  flow: () => Promise<FlowDeps>;
+  flow: () => Promise<AccountDeps>;
   /** The issuer the callback URL is rebuilt on (never the Host header). */
   issuer: string;
   cookies: CookieSettings;
@@ -42,7 +40,10 @@ export interface HandlerDeps {
  */
 export function depsFromEnv(): HandlerDeps {
   const config = serverConfigFromEnv();
-  const grants = new DynamoDbGrantStore(requireEnv(ENV.grantsTableName));
+  const grantsTable = requireEnv(ENV.grantsTableName);
+  const grants = new DynamoDbGrantStore(grantsTable);
+  // A person's grants (the by-subject index) and their revocation; this function has no clients table.
+  const access = new DynamoDbAccessAdminStore({ clients: '', grants: grantsTable }, sharedDocumentClient());
   const upstreamSecret = secretReader(ENV.upstreamClientSecret, ENV.upstreamClientSecretArn);
   const cookieKey = requiredSecretReader(ENV.cookieSecret, ENV.cookieSecretArn);
   const upstream = {
@@ -52,10 +53,11 @@ export function depsFromEnv(): HandlerDeps {
     scope: process.env[ENV.upstreamScope] || 'openid',
     allowInsecureHttp: process.env[ENV.upstreamAllowHttp] === 'true',
   };
-  const flow = onFirstUse(async (): Promise<FlowDeps> => {
+  const flow = onFirstUse(async (): Promise<AccountDeps> => {
     const [clientSecret, key] = await Promise.all([upstreamSecret(), cookieKey()]);
     return {
       grants,
+      access,
       upstream: new OpenIdUpstream({ ...upstream, ...(clientSecret ? { clientSecret } : {}) }),
       config,
       cookieKey: key,
@@ -65,7 +67,7 @@ export function depsFromEnv(): HandlerDeps {
   return { flow, issuer: config.issuer, cookies: { secure: process.env[ENV.cookieSecure] !== 'false' } };
 }
 
-type Endpoint = (event: APIGatewayProxyEvent, flow: FlowDeps, deps: HandlerDeps) => Promise<APIGatewayProxyResult>;
+type Endpoint = (event: APIGatewayProxyEvent, flow: AccountDeps, deps: HandlerDeps) => Promise<APIGatewayProxyResult>;
 
 function queryOf(event: APIGatewayProxyEvent) {
   return singleValuedQuery(event.multiValueQueryStringParameters, event.queryStringParameters);
@@ -145,11 +147,29 @@ const callback: Endpoint = async (event, flow, { issuer, cookies }) => {
   return renderFlowOutcome(audited(event, outcome), cookies);
 };
 
+const account: Endpoint = async (event, flow, { cookies }) => {
+  const session = readCookie(event.headers, cookies, FLOW_COOKIES.account);
+  if (event.httpMethod !== 'POST') return renderAccountOutcome(await openAccount(flow, session), cookies);
+  const form = formOf(event);
+  if (!form) throw new OAuthError('invalid_request', 'The form must be a form-encoded POST.');
+  const { outcome, ended } = await endAccess(flow, {
+    form,
+    sessionCookie: session,
+    consentCookie: readCookie(event.headers, cookies, FLOW_COOKIES.consent),
+    origin: event.headers.origin,
+  });
+  for (const grantId of ended?.grantIds ?? []) {
+    audit(event, { event: 'access.revoked', client_id: ended?.clientId, subject: ended?.subject, grant_id: grantId });
+  }
+  return renderAccountOutcome(outcome, cookies);
+};
+
 /** Which endpoint a path is. Methods are the route table's (lib/routes.ts); API Gateway enforces them. */
 const ENDPOINT_OF_PATH = new Map<string, Endpoint>([
   [ENDPOINTS.authorization, authorize],
   [ENDPOINTS.consent, consent],
   [ENDPOINTS.callback, callback],
+  [ENDPOINTS.account, account],
 ]);
 
 export function createHandler(deps: HandlerDeps) {

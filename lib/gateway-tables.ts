@@ -25,7 +25,7 @@ import {
 import type { FunctionSpec } from './routes.js';
 
 /** The part of a route-table entry that says what a function may do to the tables. */
-export type TableAccess = Pick<FunctionSpec, 'clients' | 'grants' | 'grantsKeyPrefixes'>;
+export type TableAccess = Pick<FunctionSpec, 'clients' | 'grants' | 'grantsKeyPrefixes' | 'grantsBySubject'>;
 
 export class GatewayTables {
   /** One item per registered client, keyed by client_id; a registration never activated is removed by TTL. */
@@ -76,6 +76,13 @@ export class GatewayTables {
    */
   grantAccess(grantee: iam.IGrantable, access: TableAccess): void {
     if (access.clients.length > 0) this.clients.grant(grantee, ...access.clients);
+    if (access.grantsBySubject) {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['dynamodb:Query'],
+        resourceArns: [`${this.grants.tableArn}/index/${GRANTS_BY_SUBJECT_INDEX.name}`],
+      });
+    }
     if (access.grants.length === 0) return;
     if (access.grantsKeyPrefixes && access.grantsKeyPrefixes.length > 0) {
       iam.Grant.addToPrincipal({
@@ -87,7 +94,7 @@ export class GatewayTables {
         },
       });
     } else {
-      // The table alone, not its index (table.grant would add `index/*`): no function queries it.
+      // The table alone, not its index (table.grant would add `index/*`): Query is granted above, by name.
       iam.Grant.addToPrincipal({ grantee, actions: [...access.grants], resourceArns: [this.grants.tableArn] });
     }
   }

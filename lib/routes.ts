@@ -20,6 +20,8 @@ export interface FunctionSpec {
   readonly grants: readonly TableAction[];
   /** Restricts the grants-table actions to items whose key starts with one of these (IAM dynamodb:LeadingKeys). */
   readonly grantsKeyPrefixes?: readonly string[];
+  /** dynamodb:Query on the grants table's by-subject index (a person's grants), and nothing else of it. */
+  readonly grantsBySubject?: boolean;
   /** `sign`: kms:Sign on the current signing key; `publicKey`: kms:GetPublicKey on every published key. */
   readonly signingKey?: 'sign' | 'publicKey';
   /** Reads the cookie-signing secret and the upstream client secret (if any). */
@@ -66,9 +68,12 @@ export const FUNCTIONS = {
   },
   authorization: {
     entry: 'authorization.ts',
-    description: 'Authorization endpoint, consent and upstream sign-in callback',
+    description: 'Authorization endpoint, consent, upstream sign-in callback and the connected apps page',
     clients: [],
-    grants: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+    // Pending sign-ins (Put, Get, Delete), a new grant per sign-in (Put); the connected apps page
+    // lists the person's grants (the by-subject index) and revokes one (UpdateItem).
+    grants: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+    grantsBySubject: true,
     secrets: true,
     server: true,
   },
@@ -198,6 +203,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: ENDPOINTS.authorization, function: 'authorization', authorizer: 'redirectUri' },
   { method: 'POST', path: ENDPOINTS.consent, function: 'authorization' },
   { method: 'GET', path: ENDPOINTS.callback, function: 'authorization' },
+  // Without a session, GET /account stores a pending sign-in: anyone can make it write.
+  { method: 'GET', path: ENDPOINTS.account, function: 'authorization', throttled: true },
+  { method: 'POST', path: ENDPOINTS.account, function: 'authorization' },
   { method: 'POST', path: ENDPOINTS.token, function: 'token', throttled: true, cors: true },
   { method: 'POST', path: ENDPOINTS.revocation, function: 'revoke', cors: true },
   { method: 'GET', path: ENDPOINTS.jwks, function: 'jwks', cors: true },

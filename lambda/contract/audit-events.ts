@@ -31,6 +31,8 @@ export const AUDIT_EVENTS = [
   'token.revoked',
   /** A code or refresh token was used again outside its grace window: the whole grant was revoked. */
   'grant.revoked',
+  /** The person ended a client's access on their connected apps page (/account): one line per grant. */
+  'access.revoked',
 ] as const;
 
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];

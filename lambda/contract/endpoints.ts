@@ -15,6 +15,8 @@ export const ENDPOINTS = {
   authorization: '/authorize',
   consent: '/consent',
   callback: '/callback',
+  /** The person's connected apps: who they gave access, and a button to end it (not OAuth). */
+  account: '/account',
   token: '/token',
   revocation: '/revoke',
   jwks: '/jwks',

@@ -90,6 +90,8 @@ export const DEFAULT_LIFETIMES = {
   authorizationCode: 60,
   pendingAuthorization: 10 * 60,
   consentMemory: 30 * 24 * 3600,
+  /** A signed-in visit to the connected apps page (/account); then the person signs in again. */
+  accountSession: 15 * 60,
 } as const;
 
 /** Hours a new registration has to obtain its first token, when the deployment does not say. */

@@ -18,6 +18,8 @@ export const GRANTS_BY_SUBJECT_INDEX = {
   projected: [
     'grant_id',
     'client_id',
+    'client_name',
+    'redirect_uri',
     'scope',
     'resource',
     'last_used_at',

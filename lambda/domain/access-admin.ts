@@ -25,6 +25,8 @@ export type GrantSummary = Pick<
   GrantRecord,
   | 'grant_id'
   | 'client_id'
+  | 'client_name'
+  | 'redirect_uri'
   | 'subject'
   | 'scope'
   | 'resource'

@@ -13,11 +13,12 @@ import { randomBytes } from 'node:crypto';
 import type { AuditEventName } from '../contract/audit-events.js';
 import { ENDPOINTS } from '../contract/endpoints.js';
 import { DEFAULT_LIFETIMES } from '../contract/environment.js';
+import { openAccountSession } from './account-session.js';
 import { parseAuthorizationRequest, redirectWithParams } from './authorization-request.js';
 import { type Approval, ConsentMemory } from './consent-memory.js';
 import { constantTimeEqual } from './constant-time.js';
 import { newSecret } from './credentials.js';
-import type { GrantStore, PendingAuthorization } from './grants.js';
+import type { GrantStore, PendingAuthorization, PendingSignIn } from './grants.js';
 import { OAuthError, type OAuthErrorCode } from './oauth-error.js';
 import { type QueryResult, repeatedParameterError } from './query.js';
 import { grantableScope, resolveResource, type ServerConfig } from './server-config.js';
@@ -56,9 +57,10 @@ export interface ConsentView {
 /**
  * What the browser must keep or forget, named by role; the HTTP layer (lambda/http/cookies.ts)
  * writes it as cookies. `transaction` binds a pending authorization to the browser that started
- * it (consent CSRF, login CSRF); `consent` lists, signed, the clients this browser approved.
+ * it (consent CSRF, login CSRF); `consent` lists, signed, the clients this browser approved;
+ * `account` is a signed-in visit to the connected apps page (account-session.ts).
  */
-export type BrowserSlot = 'transaction' | 'consent';
+export type BrowserSlot = 'transaction' | 'consent' | 'account';
 export type BrowserState = { set: BrowserSlot; value: string; maxAgeSeconds: number } | { clear: BrowserSlot };
 
 /** The purpose the remembered-consent value is signed for, so no other signed value passes for it. */
@@ -83,6 +85,8 @@ export type FlowOutcome =
       message: string;
       /** A link the person may follow back to the client, with the error for it (never followed for them). */
       link?: { href: string; label: string };
+      /** What failed on this server's side, for the log only. */
+      failure?: unknown;
     };
 
 type RedirectOutcome = Extract<FlowOutcome, { kind: 'redirect' }>;
@@ -113,7 +117,7 @@ export interface AdmittedClient {
 const TRANSACTION_PURPOSE = 'mcpgw_tx';
 
 /** The transaction cookie's value for a pending request: its id, signed. */
-function transactionValue(deps: FlowDeps, requestId: string): string {
+export function transactionValue(deps: FlowDeps, requestId: string): string {
   return signValue(deps.cookieKey, TRANSACTION_PURPOSE, requestId);
 }
 
@@ -147,12 +151,21 @@ function errorToClient(
   return toClient(deps, redirectUri, { error: error.code, error_description: error.description, state }, status);
 }
 
-function errorPage(status: number, title: string, message: string): FlowOutcome {
+export function errorPage(status: number, title: string, message: string): FlowOutcome {
   return { kind: 'error-page', status, title, message };
 }
 
-function rememberedConsent(deps: FlowDeps, cookie: string | undefined): ConsentMemory {
+export function rememberedConsent(deps: FlowDeps, cookie: string | undefined): ConsentMemory {
   return ConsentMemory.parse(verifySignedValue(deps.cookieKey, CONSENT_PURPOSE, cookie));
+}
+
+/** The browser state that makes this browser remember `memory`. */
+export function rememberInBrowser(deps: FlowDeps, memory: ConsentMemory): BrowserState {
+  return {
+    set: 'consent',
+    value: signValue(deps.cookieKey, CONSENT_PURPOSE, memory.serialize()),
+    maxAgeSeconds: DEFAULT_LIFETIMES.consentMemory,
+  };
 }
 
 /**
@@ -186,19 +199,19 @@ export function describeReturn(redirectUri: string): string {
   return `the app that handles ${scheme}: links`;
 }
 
-function upstreamLogin(pending: PendingAuthorization) {
+function upstreamLogin(pending: PendingSignIn) {
+  const login = { state: pending.id, nonce: pending.upstream_nonce, codeVerifier: pending.upstream_code_verifier };
+  if (pending.purpose === 'account') return login;
   return {
-    state: pending.id,
-    nonce: pending.upstream_nonce,
-    codeVerifier: pending.upstream_code_verifier,
+    ...login,
     ...(pending.upstream_prompt ? { prompt: pending.upstream_prompt } : {}),
     ...(pending.max_age !== undefined ? { maxAge: pending.max_age } : {}),
   };
 }
 
-async function toUpstream(
+export async function toUpstream(
   deps: FlowDeps,
-  pending: PendingAuthorization,
+  pending: PendingSignIn,
   browser: BrowserState[],
   status: 302 | 303,
 ): Promise<RedirectOutcome> {
@@ -253,6 +266,7 @@ export async function startAuthorization(
   const pending: PendingAuthorization = {
     id: newSecret(),
     client_id: client.clientId,
+    ...(client.clientName ? { client_name: client.clientName } : {}),
     client_version: client.clientVersion,
     redirect_uri: client.redirectUri,
     redirect_uri_in_request: params.redirect_uri !== undefined,
@@ -323,7 +337,8 @@ export async function submitConsent(deps: FlowDeps, submission: ConsentSubmissio
     return expired();
   }
   const pending = await deps.grants.getPending(requestId);
-  if (!pending || pending.expires_at <= deps.now()) return expired();
+  // An account sign-in has no client to consent to.
+  if (!pending || pending.purpose === 'account' || pending.expires_at <= deps.now()) return expired();
 
   if (form.decision !== 'allow') {
     await deps.grants.takePending(requestId);
@@ -338,11 +353,7 @@ export async function submitConsent(deps: FlowDeps, submission: ConsentSubmissio
     resource: pending.resource,
     scope: pending.scope,
   });
-  const consent: BrowserState = {
-    set: 'consent',
-    value: signValue(deps.cookieKey, CONSENT_PURPOSE, remembered.serialize()),
-    maxAgeSeconds: DEFAULT_LIFETIMES.consentMemory,
-  };
+  const consent = rememberInBrowser(deps, remembered);
   const audited: FlowAudit = { event: 'consent.allowed', clientId: pending.client_id };
   return { ...(await toUpstream(deps, pending, [consent], 303)), audited };
 }
@@ -361,6 +372,7 @@ export async function completeCallback(
   if (!pending || pending.expires_at <= deps.now()) {
     return errorPage(400, 'This request has expired', 'Go back to the application and connect again.');
   }
+  if (pending.purpose === 'account') return completeAccountSignIn(deps, pending, callbackUrl);
   let subject: string;
   try {
     ({ subject } = await deps.upstream.completeLogin(callbackUrl, upstreamLogin(pending)));
@@ -381,6 +393,32 @@ export async function completeCallback(
     grantId: parseGrantToken(code)?.grantId,
   };
   return { ...toClient(deps, pending.redirect_uri, { code, state: pending.state }), audited };
+}
+
+/** The person signed in to see their connected apps: open the page's session, or say why not. */
+async function completeAccountSignIn(deps: FlowDeps, pending: PendingSignIn, callbackUrl: URL): Promise<FlowOutcome> {
+  let subject: string;
+  try {
+    ({ subject } = await deps.upstream.completeLogin(callbackUrl, upstreamLogin(pending)));
+  } catch (error) {
+    if (error instanceof UpstreamLoginError) {
+      return errorPage(400, 'Sign-in did not complete', 'Open your connected apps page again to sign in.');
+    }
+    return {
+      kind: 'error-page',
+      status: 503,
+      title: 'Sign-in could not be completed',
+      message: 'Try again in a moment.',
+      failure: error,
+    };
+  }
+  const session = openAccountSession(deps.cookieKey, subject, deps.now());
+  return {
+    kind: 'redirect',
+    status: 303,
+    location: `${deps.config.issuer}${ENDPOINTS.account}`,
+    browser: [{ clear: 'transaction' }, { set: 'account', ...session }],
+  };
 }
 
 /**

@@ -25,8 +25,11 @@ export interface Approval {
   scope: string;
 }
 
-/** One remembered approval: [client+version+redirect URI, resource, scopes], each as a digest. */
-type Entry = [string, string, string[]];
+/**
+ * One remembered approval: [client+version+redirect URI, resource, scopes, client], each as a
+ * digest; the last one lets the person's connected apps page forget a client whatever its version.
+ */
+type Entry = [string, string, string[], string];
 
 const digest = (length: number, ...parts: string[]) =>
   createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, length);
@@ -35,6 +38,7 @@ const clientKey = (clientId: string, clientVersion: string, redirectUri: string)
   digest(22, 'client', clientId, clientVersion, redirectUri);
 const resourceKey = (resource: string) => digest(11, 'resource', resource);
 const scopeKey = (scope: string) => digest(11, 'scope', scope);
+const clientIdKey = (clientId: string) => digest(11, 'client_id', clientId);
 const scopesOf = (scope: string) => scope.split(' ').filter(Boolean);
 
 /** Fields that change on every use or hold secrets: not part of what the person was shown. */
@@ -67,11 +71,12 @@ export class ConsentMemory {
       const entries = parsed.filter(
         (entry): entry is Entry =>
           Array.isArray(entry) &&
-          entry.length === 3 &&
+          entry.length === 4 &&
           typeof entry[0] === 'string' &&
           typeof entry[1] === 'string' &&
           Array.isArray(entry[2]) &&
-          entry[2].every((item: unknown) => typeof item === 'string'),
+          entry[2].every((item: unknown) => typeof item === 'string') &&
+          typeof entry[3] === 'string',
       );
       return new ConsentMemory(entries.slice(0, MAX_APPROVALS));
     } catch {
@@ -110,9 +115,16 @@ export class ConsentMemory {
       clientKey(approval.clientId, approval.clientVersion, approval.redirectUri),
       resourceKey(approval.resource),
       scopesOf(approval.scope).map(scopeKey),
+      clientIdKey(approval.clientId),
     ];
     const others = this.entries.filter(([client, resource]) => client !== entry[0] || resource !== entry[1]);
     return new ConsentMemory([entry, ...others].slice(0, MAX_APPROVALS));
+  }
+
+  /** Without any approval of this client (every version, redirect URI, resource and scope). */
+  forget(clientId: string): ConsentMemory {
+    const key = clientIdKey(clientId);
+    return new ConsentMemory(this.entries.filter((entry) => entry[3] !== key));
   }
 
   get size(): number {

@@ -7,7 +7,10 @@
 export interface PendingAuthorization {
   /** 256 random bits; also the `state` sent upstream and the browser-binding cookie value. */
   id: string;
+  purpose?: never;
   client_id: string;
+  /** The name the client registered (or its metadata document gave) when the person approved it. */
+  client_name?: string;
   /** The client's version when the person saw it (consent-memory.ts): what an approval remembers. */
   client_version?: string;
   redirect_uri: string;
@@ -28,6 +31,22 @@ export interface PendingAuthorization {
 }
 
 /**
+ * A person signing in to see their connected apps (GET /account): no client, no code; the
+ * callback then opens an account session instead of sending a code anywhere.
+ */
+export interface PendingAccountSignIn {
+  /** 256 random bits, as a pending authorization's. */
+  id: string;
+  purpose: 'account';
+  upstream_nonce: string;
+  upstream_code_verifier: string;
+  expires_at: number;
+}
+
+/** Either kind of sign-in in progress, stored alike; the callback tells them apart by `purpose`. */
+export type PendingSignIn = PendingAuthorization | PendingAccountSignIn;
+
+/**
  * One grant: what one sign-in gave one client (its "family"). The code, the refresh tokens of the
  * current and the previous generation (hashes only), the subject, client, scope, resource,
  * lifetimes and revocation live in this one record, so spending a code or rotating a refresh
@@ -39,6 +58,8 @@ export interface PendingAuthorization {
 export interface GrantRecord {
   grant_id: string;
   client_id: string;
+  /** The client's name as the person approved it, for their connected apps page. */
+  client_name?: string;
   subject: string;
   scope: string;
   resource: string;
@@ -108,10 +129,10 @@ export interface Rotation {
 }
 
 export interface GrantStore {
-  putPending(pending: PendingAuthorization): Promise<void>;
-  getPending(id: string): Promise<PendingAuthorization | undefined>;
+  putPending(pending: PendingSignIn): Promise<void>;
+  getPending(id: string): Promise<PendingSignIn | undefined>;
   /** Removes and returns the pending request: a callback can complete it once. */
-  takePending(id: string): Promise<PendingAuthorization | undefined>;
+  takePending(id: string): Promise<PendingSignIn | undefined>;
 
   /** Stores a new grant with its unredeemed code; never overwrites another. */
   createGrant(grant: GrantRecord): Promise<void>;

@@ -94,6 +94,7 @@ export async function mintAuthorizationCode(
   const grant: GrantRecord = {
     grant_id: grantId,
     client_id: pending.client_id,
+    ...(pending.client_name ? { client_name: pending.client_name } : {}),
     subject,
     scope: pending.scope,
     resource: pending.resource,

@@ -13,6 +13,7 @@ export interface CookieSettings {
 export const FLOW_COOKIES: Readonly<Record<BrowserSlot, string>> = {
   transaction: 'mcpgw_tx',
   consent: 'mcpgw_consent',
+  account: 'mcpgw_account',
 };
 
 export function cookieName(settings: CookieSettings, name: string): string {

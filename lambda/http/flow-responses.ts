@@ -1,5 +1,6 @@
 /** Renders the authorization flow's outcomes as API Gateway proxy results. */
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { AccountOutcome, AccountView } from '../domain/account.js';
 import type { ConsentView, FlowOutcome } from '../domain/authorization-flow.js';
 import { browserCookies, type CookieSettings } from './cookies.js';
 import { escapeHtml, PAGE_HEADERS, page } from './html.js';
@@ -65,6 +66,9 @@ export function renderFlowOutcome(outcome: FlowOutcome, cookies: CookieSettings)
         body: consentPage(outcome.view),
       };
     case 'error-page':
+      if (outcome.failure !== undefined) {
+        logger.error('sign-in could not be completed', { error: outcome.failure as Error });
+      }
       return {
         statusCode: outcome.status,
         headers: { ...PAGE_HEADERS },
@@ -77,4 +81,52 @@ export function renderFlowOutcome(outcome: FlowOutcome, cookies: CookieSettings)
         ),
       };
   }
+}
+
+/** A time as people read it, in UTC (the page has no script to know their zone). */
+const when = (seconds: number) => `${new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+function accountPage(view: AccountView): string {
+  const title = 'Connected apps';
+  if (view.apps.length === 0) {
+    return page(title, `<h1>${title}</h1>\n<p>No app has access to your account.</p>`);
+  }
+  const apps = view.apps
+    .map((app) => {
+      const name = app.name
+        ? clientText(app.name)
+        : `An unnamed application (<code>${clientText(app.clientId)}</code>)`;
+      const host = app.host ? ` <span>(${clientText(app.host)})</span>` : '';
+      const scopes =
+        app.scopes.length > 0
+          ? `<br>Can use: ${app.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(', ')}`
+          : '';
+      return `<li><strong>${name}</strong>${host}${scopes}<br>Last used ${escapeHtml(when(app.lastUsed))}
+<form method="post" action="${escapeHtml(view.formAction)}">
+<input type="hidden" name="client" value="${escapeHtml(app.clientId)}">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrf)}">
+<button type="submit">Remove access</button>
+</form></li>`;
+    })
+    .join('\n');
+  return page(
+    title,
+    `<h1>${title}</h1>
+<p>These apps can act on your behalf. Removing one signs it out at once; it must ask you again to reconnect.</p>
+<ul>
+${apps}
+</ul>`,
+  );
+}
+
+/** The connected apps page, or any other outcome of the account endpoints. */
+export function renderAccountOutcome(outcome: AccountOutcome, cookies: CookieSettings): APIGatewayProxyResult {
+  if (outcome.kind !== 'account') return renderFlowOutcome(outcome, cookies);
+  return {
+    statusCode: 200,
+    // same-origin: the page's forms then carry this origin in Origin, as the consent form's.
+    headers: { ...PAGE_HEADERS, 'Referrer-Policy': 'same-origin' },
+    multiValueHeaders: { 'Set-Cookie': browserCookies(cookies, outcome.browser) },
+    body: accountPage(outcome.view),
+  };
 }

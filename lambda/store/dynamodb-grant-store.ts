@@ -14,14 +14,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { putIfAbsent, sharedDocumentClient } from '../aws/dynamodb.js';
 import { GRANT_KEY_PREFIXES, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from '../contract/tables.js';
-import type {
-  CodeRedemption,
-  GrantRecord,
-  GrantStore,
-  PendingAuthorization,
-  Rotation,
-  Written,
-} from '../domain/grants.js';
+import type { CodeRedemption, GrantRecord, GrantStore, PendingSignIn, Rotation, Written } from '../domain/grants.js';
 import { UnavailableError } from '../domain/oauth-error.js';
 
 /** DynamoDB's limit for a partition key value. */
@@ -142,16 +135,16 @@ export class DynamoDbGrantStore implements GrantStore {
     }
   }
 
-  putPending(pending: PendingAuthorization): Promise<void> {
+  putPending(pending: PendingSignIn): Promise<void> {
     return this.put(key.pending(pending.id), pending);
   }
 
-  getPending(id: string): Promise<PendingAuthorization | undefined> {
+  getPending(id: string): Promise<PendingSignIn | undefined> {
     if (!storableKey(key.pending(id))) return Promise.resolve(undefined);
     return this.get(key.pending(id));
   }
 
-  takePending(id: string): Promise<PendingAuthorization | undefined> {
+  takePending(id: string): Promise<PendingSignIn | undefined> {
     // Ids come from browsers (state, cookies): one DynamoDB cannot hold names nothing stored.
     if (!storableKey(key.pending(id))) return Promise.resolve(undefined);
     return this.run(async () => {
@@ -162,7 +155,7 @@ export class DynamoDbGrantStore implements GrantStore {
           ReturnValues: 'ALL_OLD',
         }),
       );
-      return strip<PendingAuthorization>(Attributes);
+      return strip<PendingSignIn>(Attributes);
     });
   }
 

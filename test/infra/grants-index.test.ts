@@ -60,16 +60,18 @@ describe('the grants table', () => {
     expect([...(index.Projection.NonKeyAttributes ?? [])].sort()).toEqual(
       [
         'client_id',
+        'client_name',
         'expires_at',
         'grant_expires_at',
         'grant_id',
         'last_used_at',
+        'redirect_uri',
         'resource',
         'revoked_at',
         'scope',
       ].sort(),
     );
-    expect(GRANTS_BY_SUBJECT_INDEX.projected.filter((name) => /hash|challenge|redirect/.test(name))).toEqual([]);
+    expect(GRANTS_BY_SUBJECT_INDEX.projected.filter((name) => /hash|challenge|secret/.test(name))).toEqual([]);
   });
 
   it('leaves the clients table without an index', () => {
@@ -78,10 +80,20 @@ describe('the grants table', () => {
 });
 
 describe('IAM', () => {
-  it('grants no function the index: no policy names an index ARN', () => {
+  it('grants the index to the connected apps page alone, for Query only', () => {
     const policies = template.findResources('AWS::IAM::Policy');
-    expect(Object.keys(policies).length).toBeGreaterThan(0);
-    expect(JSON.stringify(policies)).not.toMatch(/\/index\//);
+    const naming = Object.entries(policies).filter(([, policy]) => /\/index\//.test(JSON.stringify(policy)));
+    expect(naming.map(([, policy]) => JSON.stringify(policy.Properties.Roles))).toEqual([
+      expect.stringMatching(/authorizationRole/),
+    ]);
+    const statements = naming[0][1].Properties.PolicyDocument.Statement as Array<{
+      Action: string | string[];
+      Resource: unknown;
+    }>;
+    const onIndex = statements.filter((statement) => /\/index\//.test(JSON.stringify(statement.Resource)));
+    expect(onIndex).toHaveLength(1);
+    expect(onIndex[0].Action).toBe('dynamodb:Query');
+    expect(JSON.stringify(onIndex[0].Resource)).toContain('/index/by-subject');
   });
 });
 

@@ -29,7 +29,7 @@ import type {
   CodeRedemption,
   GrantRecord,
   GrantStore,
-  PendingAuthorization,
+  PendingSignIn,
   Rotation,
   Written,
 } from '../../lambda/domain/grants.js';
@@ -85,18 +85,18 @@ export class MemoryGrantStore implements GrantStore {
     return { outcome: 'written', before };
   }
 
-  async putPending(pending: PendingAuthorization): Promise<void> {
+  async putPending(pending: PendingSignIn): Promise<void> {
     this.#put(key.pending(pending.id), pending);
   }
 
-  async getPending(id: string): Promise<PendingAuthorization | undefined> {
+  async getPending(id: string): Promise<PendingSignIn | undefined> {
     if (Buffer.byteLength(key.pending(id)) > MAX_KEY_BYTES) return undefined;
     return this.#get(key.pending(id));
   }
 
-  async takePending(id: string): Promise<PendingAuthorization | undefined> {
+  async takePending(id: string): Promise<PendingSignIn | undefined> {
     if (Buffer.byteLength(key.pending(id)) > MAX_KEY_BYTES) return undefined;
-    const pending = this.#get<PendingAuthorization>(key.pending(id));
+    const pending = this.#get<PendingSignIn>(key.pending(id));
     this.#items.delete(key.pending(id));
     return pending;
   }

@@ -48,6 +48,7 @@ describe('the audit event names', () => {
       'token.refused',
       'token.revoked',
       'grant.revoked',
+      'access.revoked',
     ]);
   });
 });

@@ -312,6 +312,7 @@ describe('startAuthorization: a fresh authorization asks for consent', () => {
     expect(await grants.getPending(view.requestId)).toStrictEqual({
       id: view.requestId,
       client_id: 'client-a',
+      client_name: 'Client A',
       client_version: 'version-a-1',
       redirect_uri: CLIENT_A.redirectUri,
       redirect_uri_in_request: true,
@@ -354,7 +355,7 @@ describe('startAuthorization: a fresh authorization asks for consent', () => {
     ],
   ] as Array<[string, Params, Record<string, unknown>]>)('%s', async (_case, overrides, stored) => {
     const view = await consentView(overrides);
-    const pending = await grants.getPending(view.requestId);
+    const pending = (await grants.getPending(view.requestId)) as PendingAuthorization | undefined;
     for (const [name, value] of Object.entries(stored)) {
       expect(pending?.[name as keyof PendingAuthorization], name).toBe(value);
     }
@@ -363,7 +364,9 @@ describe('startAuthorization: a fresh authorization asks for consent', () => {
   it('RFC 8707: an omitted resource means the only configured one', async () => {
     deps = { ...deps, config: { ...CONFIG, resources: [OTHER_RESOURCE] } };
     const view = await consentView({ resource: undefined });
-    expect((await grants.getPending(view.requestId))?.resource).toBe(OTHER_RESOURCE);
+    expect(((await grants.getPending(view.requestId)) as PendingAuthorization | undefined)?.resource).toBe(
+      OTHER_RESOURCE,
+    );
   });
 
   it.each([
@@ -795,6 +798,7 @@ describe('completeCallback: the code goes to the client with state and iss (RFC 
     expect(grant).toStrictEqual({
       grant_id: grantId,
       client_id: 'client-a',
+      client_name: 'Client A',
       subject: 'alice',
       scope: 'mcp:read mcp:write',
       resource: RESOURCE,
@@ -1111,7 +1115,7 @@ describe('startAuthorization: prompt and max_age', () => {
 
   it('max_age is kept with the request and passed upstream, for the ID token auth_time check', async () => {
     const view = await consentView({ max_age: '300' });
-    expect((await grants.getPending(view.requestId))?.max_age).toBe(300);
+    expect(((await grants.getPending(view.requestId)) as PendingAuthorization | undefined)?.max_age).toBe(300);
     asRedirect(await consent(view));
     expect(upstream.started.at(-1)?.maxAge).toBe(300);
     await callback(upstream.signedIn(view.requestId), view.requestId);
