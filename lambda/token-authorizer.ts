@@ -6,13 +6,18 @@
  * gateway response's status and headers are fixed per API (responseParameters take request
  * parameters or static values, not the authorizer's context):
  *
- * - no usable token (none, another scheme, malformed, invalid, two headers): throw
- *   `Unauthorized`, which API Gateway answers with the UNAUTHORIZED gateway response, `401` with
- *   the static `resource_metadata` + `scope` challenge;
+ * - no usable token (none, another scheme, malformed, invalid, two headers, or a token whose
+ *   grant was revoked or has expired): throw `Unauthorized`, which API Gateway answers with the
+ *   UNAUTHORIZED gateway response, `401` `invalid_token` with the static `resource_metadata` +
+ *   `scope` challenge;
  * - a valid token lacking a required scope: a Deny, answered with ACCESS_DENIED, `403` with the
  *   static `insufficient_scope` challenge naming all the required scopes;
- * - the keys could not be fetched, or anything unexpected: any other error, AUTHORIZER_FAILURE
- *   (`503`), so a client does not discard a token nobody checked.
+ * - the keys could not be fetched, the grant's state could not be read (grants table unreachable,
+ *   no fresh answer cached), or anything unexpected: any other error, AUTHORIZER_FAILURE (`503`
+ *   temporarily_unavailable), so a client retries rather than discarding a token nobody checked.
+ *
+ * The grant check (domain/grant-status.ts) reads the token's grant (`sid`) at most once per
+ * GRANT_STATUS_CACHE_SECONDS per instance: a revocation stops its access tokens within that long.
  *
  * An Allow hands the integration `sub`, `clientId` and `scope` (space-separated) in
  * `requestContext.authorizer`.
@@ -32,6 +37,7 @@ import {
   JwksUnavailableError,
 } from './domain/access-token-verifier.js';
 import { bearerCredentials } from './domain/bearer.js';
+import { GrantStatusUnavailableError } from './domain/grant-status.js';
 import {
   INSUFFICIENT_SCOPE_DESCRIPTION,
   insufficientScopeChallenge,
@@ -41,6 +47,7 @@ import {
 import { invokePolicy } from './http/invoke-policy.js';
 import { countWithDimension, logger, metrics } from './http/powertools.js';
 import { listEnv, requireEnv } from './wiring/env.js';
+import { grantStatusFromEnv } from './wiring/grant-status.js';
 import { issuerFromEnv } from './wiring/server-config.js';
 
 /** JWKS fetching, tuned for an authorizer that must answer within API Gateway's 29 s (and its own timeout). */
@@ -70,6 +77,7 @@ export function depsFromEnv(): HandlerDeps {
       issuer: issuerFromEnv(),
       audience: requireEnv(ENV.resourceUrl),
       jwks: createRemoteJWKSet(new URL(requireEnv(ENV.jwksUrl)), JWKS_FETCH_OPTIONS),
+      grantStatus: grantStatusFromEnv(),
     }),
     resourceMetadata: requireEnv(ENV.resourceMetadataUrl),
     requiredScopes: normalizeRequiredScopes(listEnv(ENV.requiredScopes)),
@@ -168,14 +176,21 @@ async function authorize(
     token = await verifier.verify(credentials.token);
   } catch (error) {
     if (error instanceof InvalidAccessTokenError) unauthorized(error.reason, error.cause);
-    unavailable(error instanceof JwksUnavailableError ? 'jwksUnavailable' : 'error', error);
+    unavailable(
+      error instanceof JwksUnavailableError
+        ? 'jwksUnavailable'
+        : error instanceof GrantStatusUnavailableError
+          ? 'grantStatusUnavailable'
+          : 'error',
+      error,
+    );
   }
   const missing = missingScopes(token.scope, requiredScopes);
   if (missing.length > 0) return insufficientScope(resourceMetadata, methodArn, requiredScopes, missing);
   const allowed = stageWideArn(methodArn);
   if (!allowed) unavailable('error', new Error('methodArn is not an execute-api ARN'));
   countWithDimension(METRICS.tokenDecisions, METRIC_DIMENSIONS.decision, 'allow');
-  logger.info('resource request allowed', { client_id: token.clientId });
+  logger.info('resource request allowed', { client_id: token.clientId, grant_id: token.grantId });
   return {
     principalId: token.subject,
     policyDocument: invokePolicy('Allow', allowed),

@@ -106,6 +106,17 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
             ),
           }
         : {}),
+      ...(get('grantStatusCacheSeconds', 'GATEWAY_GRANT_STATUS_CACHE_SECONDS') !== undefined
+        ? {
+            grantStatusCache: Duration.seconds(
+              numberSetting(
+                'grantStatusCacheSeconds',
+                get('grantStatusCacheSeconds', 'GATEWAY_GRANT_STATUS_CACHE_SECONDS'),
+                30,
+              ),
+            ),
+          }
+        : {}),
       ...(cognitoDomainPrefix ? { cognitoDomainPrefix } : {}),
       ...(get('webAcl', 'GATEWAY_WEB_ACL') === 'true'
         ? {

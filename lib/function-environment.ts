@@ -56,6 +56,8 @@ export interface GatewaySettings {
   initialAccessToken?: { value: string } | { arn: string };
   /** Registered clients unused this many days stop working; 0 or absent: never. */
   clientIdleExpiryDays?: number;
+  /** Seconds the token authorizer caches a grant's status (the revocation bound); 0: every request; absent: 30. */
+  grantStatusCacheSeconds?: number;
   /** Hours a new registration has to obtain its first token; 0: off; absent: 24. */
   registrationActivationHours?: number;
   /** Tests and local mode only: client metadata documents may come from http://127.0.0.1. */
@@ -135,6 +137,10 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
         : {}),
       ...(resource.name ? { [ENV.resourceName]: resource.name } : {}),
     });
+    // The token authorizer reads grants: how long it may reuse what it read.
+    if (spec.grants.length > 0 && settings.grantStatusCacheSeconds !== undefined) {
+      env[ENV.grantStatusCacheSeconds] = String(settings.grantStatusCacheSeconds);
+    }
   }
   if (spec.signingKey) {
     const { signing } = settings;

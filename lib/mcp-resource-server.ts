@@ -196,8 +196,9 @@ export class McpResourceServer extends Construct {
           ...(props.resourceName ? { name: props.resourceName } : {}),
         },
       },
-      // The resource's functions touch no table, key or secret: tokens are checked against the JWKS.
-      grantAccess: () => undefined,
+      // Tokens are checked against the JWKS; the token authorizer also reads the grant records
+      // (GetItem, LeadingKeys `grant#*`) to refuse revoked grants. Nothing else touches a table.
+      grantAccess: (fn, spec) => gateway.tables.grantAccess(fn, spec),
       integrations: backendIntegrations(backend, props),
     });
     gateway.webAcl?.protect(this.routes, origins ? { allowedOrigins: origins } : {});

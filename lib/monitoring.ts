@@ -147,17 +147,20 @@ export class GatewayMonitoring extends Construct {
       this.alarm(
         'TokenCheckFailures',
         new cloudwatch.MathExpression({
-          expression: 'FILL(jwks, 0) + FILL(failed, 0)',
+          expression: 'FILL(jwks, 0) + FILL(grants, 0) + FILL(failed, 0)',
           usingMetrics: {
             jwks: serviceMetric(METRICS.tokenDecisions, {
               [METRIC_DIMENSIONS.decision]: TOKEN_CHECK_FAILED.jwksUnavailable,
+            }),
+            grants: serviceMetric(METRICS.tokenDecisions, {
+              [METRIC_DIMENSIONS.decision]: TOKEN_CHECK_FAILED.grantStatusUnavailable,
             }),
             failed: serviceMetric(METRICS.tokenDecisions, { [METRIC_DIMENSIONS.decision]: TOKEN_CHECK_FAILED.error }),
           },
           period: PERIOD,
         }),
         1,
-        'A token authorizer could not check access tokens (keys unreachable or an internal error; requests fail closed with 503)',
+        'A token authorizer could not check access tokens (keys or grants table unreachable, or an internal error; requests fail closed with 503)',
       );
     }
     for (const fn of resources.functions ?? []) {

@@ -69,6 +69,13 @@ export interface OAuthGatewayProps {
    */
   readonly refreshTokenReuseGrace?: Duration;
   /**
+   * How long a resource's token authorizer may reuse what it read of a grant (one GetItem per
+   * grant per period per instance): a revocation (POST /revoke, a replayed code or refresh
+   * token, the admin CLI, a deleted client) stops that grant's access tokens within this long.
+   * `Duration.seconds(0)` reads the grant on every request. At most one hour. Default: 30 seconds.
+   */
+  readonly grantStatusCache?: Duration;
+  /**
    * The OpenID provider people sign in with. Default: a Cognito user pool created here, with a
    * public app client (PKCE, no secret) and a hosted sign-in domain.
    */
@@ -269,6 +276,7 @@ export class OAuthGateway extends Construct {
       ...(props.registrationActivationHours !== undefined
         ? { registrationActivationHours: props.registrationActivationHours }
         : {}),
+      ...(props.grantStatusCache ? { grantStatusCacheSeconds: props.grantStatusCache.toSeconds() } : {}),
       common: (props.sourceMaps ?? true) ? { NODE_OPTIONS: '--enable-source-maps' } : {},
     };
     this.routes.addRoutes({
@@ -333,6 +341,8 @@ function validateProps(props: OAuthGatewayProps): void {
   if (props.customDomain) validate.domainName('customDomain.domainName', props.customDomain.domainName);
   if (props.refreshTokenReuseGrace && !props.refreshTokenReuseGrace.isUnresolved())
     validate.integerBetween('refreshTokenReuseGrace (seconds)', props.refreshTokenReuseGrace.toSeconds(), 0, 3600);
+  if (props.grantStatusCache && !props.grantStatusCache.isUnresolved())
+    validate.integerBetween('grantStatusCache (seconds)', props.grantStatusCache.toSeconds(), 0, 3600);
   validate.lifetimes(
     {
       accessToken: props.accessTokenLifetime,

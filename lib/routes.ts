@@ -118,7 +118,9 @@ export const FUNCTIONS = {
     entry: 'token-authorizer.ts',
     description: 'Admits MCP requests only with a valid access token of this gateway',
     clients: [],
-    grants: [],
+    // The state of the grant a token names (revoked, expired), one GetItem per grant per cache period.
+    grants: ['dynamodb:GetItem'],
+    grantsKeyPrefixes: [GRANT_KEY_PREFIXES.grant],
     resourceServer: true,
   },
   protectedResourceMetadata: {

@@ -30,6 +30,8 @@ export const METRICS = {
  */
 export const TOKEN_CHECK_FAILED = {
   jwksUnavailable: 'deny_jwks_unavailable',
+  /** The grants table could not be read and no fresh answer was cached (grant-status.ts). */
+  grantStatusUnavailable: 'deny_grant_status_unavailable',
   error: 'deny_error',
 } as const;
 

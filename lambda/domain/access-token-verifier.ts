@@ -1,13 +1,19 @@
 /**
  * Verifies the access tokens this gateway issues (RFC 9068 JWT profile, as token-service.ts
  * mints them) for one protected resource: ES256 only, header typ at+jwt, a kid naming one key of
- * the issuer's JWKS, iss exactly the issuer, aud containing exactly the resource, and exp, sub
- * and client_id present. Failures say why in a short fixed sentence, never in a library's
- * words or with anything taken from the token, so the text can go into a header or a gateway
- * response template as it is.
+ * the issuer's JWKS, iss exactly the issuer, aud containing exactly the resource, and exp, sub,
+ * client_id and sid (the grant the token came from) present. Failures say why in a short fixed
+ * sentence, never in a library's words or with anything taken from the token, so the text can
+ * go into a header or a gateway response template as it is.
+ *
+ * Given `grantStatus` (grant-status.ts), a token whose grant was revoked, has expired or is gone
+ * is refused too, within that check's cache period: that is how a revocation reaches access
+ * tokens. Without it only the signature and claims are checked, and a revoked grant's access
+ * tokens live until their `exp`.
  *
  * A key set that cannot be fetched or read is not the token's fault: that is a
- * JwksUnavailableError, so a caller can refuse the request and still tell the two apart.
+ * JwksUnavailableError; a grant whose state cannot be read, a GrantStatusUnavailableError. A
+ * caller can refuse the request and still tell either apart from an invalid token.
  */
 import {
   decodeProtectedHeader,
@@ -18,6 +24,9 @@ import {
   jwtVerify,
   type ProtectedHeaderParameters,
 } from 'jose';
+import { type GrantStatusCheck, GrantStatusUnavailableError } from './grant-status.js';
+
+export { GrantStatusUnavailableError };
 
 export const ACCESS_TOKEN_ALGORITHM = 'ES256';
 /** RFC 9068 section 2.1; jose compares media types case-insensitively, with or without `application/`. */
@@ -38,7 +47,10 @@ export type InvalidTokenReason =
   | 'wrong_issuer'
   | 'wrong_audience'
   | 'missing_claim'
-  | 'invalid_claim';
+  | 'invalid_claim'
+  | 'revoked'
+  | 'grant_expired'
+  | 'unknown_grant';
 
 /** Fixed sentences: printable ASCII, no quotes or backslashes (safe in headers and templates). */
 const DESCRIPTIONS: Record<InvalidTokenReason, string> = {
@@ -53,6 +65,9 @@ const DESCRIPTIONS: Record<InvalidTokenReason, string> = {
   wrong_audience: 'The access token was issued for another resource.',
   missing_claim: 'The access token lacks a required claim.',
   invalid_claim: 'The access token has a claim of the wrong type.',
+  revoked: 'The access token has been revoked.',
+  grant_expired: 'The grant of the access token has expired.',
+  unknown_grant: 'The access token names no grant of this authorization server.',
 };
 
 /** The token is not acceptable; `message` is a fixed sentence safe to show the caller. */
@@ -81,17 +96,27 @@ export interface VerifiedAccessToken {
   scope: string[];
   /** The exp claim: seconds since the epoch. */
   expiresAt: number;
+  /** The sid claim: the id of the grant (the sign-in) the token came from; not a secret. */
+  grantId: string;
 }
 
 export interface AccessTokenVerifierOptions {
   /** Compared byte for byte with `iss`. */
   issuer: string;
-  /** The resource identifier (RFC 8707); `aud` must be it or an array containing it. */
-  audience: string;
+  /** The resource identifier (RFC 8707); `aud` must be it or an array containing it (or one of several given). */
+  audience: string | string[];
   /** For instance jose's createRemoteJWKSet(new URL(jwksUrl), {...}) or createLocalJWKSet(jwks). */
   jwks: JWTVerifyGetKey;
   /** Leeway for exp and nbf; 0 unless set (issuer and resource share NTP-synchronised clocks). */
   clockToleranceSeconds?: number;
+  /** Seconds since the epoch, for exp and nbf; the system clock unless set (tests). */
+  now?: () => number;
+  /**
+   * The grant check (createGrantStatusCheck, with the library's DynamoDbGrantStateReader):
+   * refuses tokens of revoked or expired grants within its cache period. Without it, a revoked
+   * grant's access tokens are accepted until they expire.
+   */
+  grantStatus?: Pick<GrantStatusCheck, 'status'>;
 }
 
 export interface AccessTokenVerifier {
@@ -104,7 +129,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     typ: ACCESS_TOKEN_TYPE,
     issuer: options.issuer,
     audience: options.audience,
-    requiredClaims: ['iss', 'aud', 'exp', 'sub', 'client_id'],
+    requiredClaims: ['iss', 'aud', 'exp', 'sub', 'client_id', 'sid'],
     clockTolerance: options.clockToleranceSeconds ?? 0,
   };
 
@@ -124,12 +149,15 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     async verify(token) {
       checkHeader(token);
       let payload: JWTPayload;
+      const clock = options.now ? { currentDate: new Date(options.now() * 1000) } : {};
       try {
-        ({ payload } = await jwtVerify(token, resolveKey, verifyOptions));
+        ({ payload } = await jwtVerify(token, resolveKey, { ...verifyOptions, ...clock }));
       } catch (error) {
         throw classify(error);
       }
-      return claimsOf(payload);
+      const verified = claimsOf(payload);
+      if (options.grantStatus) await checkGrant(options.grantStatus, verified.grantId);
+      return verified;
     },
   };
 }
@@ -184,14 +212,29 @@ function classify(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** Only a live grant's token passes; a read that failed stays a GrantStatusUnavailableError (not the token's fault). */
+async function checkGrant(check: Pick<GrantStatusCheck, 'status'>, grantId: string): Promise<void> {
+  let status: Awaited<ReturnType<GrantStatusCheck['status']>>;
+  try {
+    status = await check.status(grantId);
+  } catch (error) {
+    throw error instanceof GrantStatusUnavailableError ? error : new GrantStatusUnavailableError({ cause: error });
+  }
+  if (status === 'revoked') throw new InvalidAccessTokenError('revoked');
+  if (status === 'expired') throw new InvalidAccessTokenError('grant_expired');
+  if (status === 'unknown') throw new InvalidAccessTokenError('unknown_grant');
+}
+
 function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
 
 /** jose checked presence, iss, aud and that exp is a number; the types of the rest are ours to check. */
 function claimsOf(payload: JWTPayload): VerifiedAccessToken {
-  const { sub, client_id: clientId, scope, exp } = payload;
-  if (!nonEmptyString(sub) || !nonEmptyString(clientId)) throw new InvalidAccessTokenError('invalid_claim');
+  const { sub, client_id: clientId, scope, exp, sid } = payload;
+  if (!nonEmptyString(sub) || !nonEmptyString(clientId) || !nonEmptyString(sid)) {
+    throw new InvalidAccessTokenError('invalid_claim');
+  }
   if (scope !== undefined && typeof scope !== 'string') throw new InvalidAccessTokenError('invalid_claim');
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new InvalidAccessTokenError('invalid_claim');
   return {
@@ -199,5 +242,6 @@ function claimsOf(payload: JWTPayload): VerifiedAccessToken {
     clientId,
     scope: (scope ?? '').split(' ').filter((item) => item !== ''),
     expiresAt: exp,
+    grantId: sid,
   };
 }

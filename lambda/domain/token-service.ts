@@ -129,7 +129,7 @@ const withoutOfflineAccess = (scope: string) =>
 async function issueTokens(
   deps: TokenDeps,
   client: RegisteredClient,
-  grant: Pick<GrantRecord, 'subject' | 'resource'>,
+  grant: Pick<GrantRecord, 'grant_id' | 'subject' | 'resource'>,
   accessScope: string,
   refreshToken: string | undefined,
 ): Promise<TokenResponse> {
@@ -144,6 +144,9 @@ async function issueTokens(
       aud: grant.resource,
       client_id: client.client_id,
       ...(scope ? { scope } : {}),
+      // The grant the token came from (not a secret: a code or refresh token is the id and a
+      // secret): the resource checks it is still live, so revoking the grant ends this token.
+      sid: grant.grant_id,
       iat: now,
       exp: now + config.accessTokenTtl,
       jti: randomUUID(),

@@ -54,6 +54,8 @@ export interface LocalServerOptions {
   cimdAllowLoopbackHttp: boolean;
   initialAccessToken?: string;
   clientIdleExpiryDays: number;
+  /** Seconds the token authorizer caches a grant's status (GRANT_STATUS_CACHE_SECONDS); 0: every request; unset: 30. */
+  grantStatusCacheSeconds?: number;
   /** Hours a new registration has to obtain its first token (REGISTRATION_ACTIVATION_HOURS); 0: off; unset: 24. */
   registrationActivationHours?: number;
   /** A real OpenID provider instead of the built-in development one. */
@@ -102,6 +104,8 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     ...(env[ENV.initialAccessToken] ? { initialAccessToken: env[ENV.initialAccessToken] } : {}),
     clientIdleExpiryDays: Number(env[ENV.clientIdleExpiryDays] ?? 0),
     registrationActivationHours: readRegistrationActivationHours(env),
+    // Checked by the token authorizer when it reads it, as deployed.
+    ...(env[ENV.grantStatusCacheSeconds] ? { grantStatusCacheSeconds: Number(env[ENV.grantStatusCacheSeconds]) } : {}),
     lifetimes: {
       accessToken: readSeconds(env, ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken),
       refreshTokenIdle: readSeconds(env, ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle),
@@ -213,6 +217,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       clientIdleExpiryDays: options.clientIdleExpiryDays,
       ...(options.registrationActivationHours !== undefined
         ? { registrationActivationHours: options.registrationActivationHours }
+        : {}),
+      ...(options.grantStatusCacheSeconds !== undefined
+        ? { grantStatusCacheSeconds: options.grantStatusCacheSeconds }
         : {}),
       redirectUriPolicy: options.redirectUriPolicy,
       cookieSecret: { value: cookieKey(options.dataDir) },

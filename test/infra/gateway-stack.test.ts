@@ -547,11 +547,13 @@ describe('the MCP server (resource side)', () => {
     expect(stack.mcpServer?.resourceUrl).toMatch(/\/mcp$/);
   });
 
-  it('gives its functions no table, key or secret', () => {
-    for (const name of ['tokenAuthorizer', 'mcpServer', 'protectedResourceMetadata'] as const) {
+  it('gives its functions no table, key or secret, but the token authorizer a read of grant records', () => {
+    for (const name of ['mcpServer', 'protectedResourceMetadata'] as const) {
       const granted = actionsOf(template, name).filter((action) => !action.startsWith('logs:'));
       expect(granted, name).toEqual([]);
     }
+    const granted = actionsOf(template, 'tokenAuthorizer').filter((action) => !action.startsWith('logs:'));
+    expect(granted).toEqual(['dynamodb:GetItem']);
   });
 
   it('can be left out', () => {
@@ -976,7 +978,11 @@ describe('the MCP server API protection', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('^A token authorizer could not check access tokens'),
       Threshold: 1,
-      Metrics: Match.arrayWith([watched(TOKEN_CHECK_FAILED.jwksUnavailable), watched(TOKEN_CHECK_FAILED.error)]),
+      Metrics: Match.arrayWith([
+        watched(TOKEN_CHECK_FAILED.jwksUnavailable),
+        watched(TOKEN_CHECK_FAILED.grantStatusUnavailable),
+        watched(TOKEN_CHECK_FAILED.error),
+      ]),
     });
   });
 });

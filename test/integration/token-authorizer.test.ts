@@ -3,7 +3,9 @@
  * real over HTTP from a local server: Allow with the caller in its context for a good token;
  * `Unauthorized` thrown (API Gateway's UNAUTHORIZED, 401) for no usable token; a Deny (its
  * ACCESS_DENIED, 403 insufficient_scope) for a valid token lacking a REQUIRED_SCOPES scope; and
- * another error (AUTHORIZER_FAILURE, fail closed) when the key set cannot be fetched.
+ * another error (AUTHORIZER_FAILURE, fail closed) when the key set cannot be fetched. The grant
+ * each token names (`sid`) is read from a grants table in dynalite over the real SDK: a revoked
+ * or expired grant is a 401, a table that cannot be read (nothing cached) a failure.
  */
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,9 +16,13 @@ import { join } from 'node:path';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ENV } from '../../lambda/contract/environment.js';
+import type { GrantRecord } from '../../lambda/domain/grants.js';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
+import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
 import { evaluatePolicy } from '../../lib/local/authorizer-policy.js';
 import { authorizerRequest, lambdaContext } from '../support/api-gateway-events.js';
+import { closedDynamoEndpoint, useDynalite } from '../support/dynalite.js';
 
 type Authorizer = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
 
@@ -32,6 +38,13 @@ let key: LocalSigningKey;
 let jwksServer: Server;
 let jwksFetches = 0;
 let authorize: Authorizer;
+let grants: DynamoDbGrantStore;
+/** The working JWKS server's URL (some tests point an authorizer elsewhere). */
+let jwksUrl: string;
+
+const db = useDynalite('token-authorizer');
+/** The grant every token of this suite names unless told otherwise: live for an hour. */
+const GRANT_ID = 'LiveGrantLiveGrantLive';
 
 async function listen(server: Server): Promise<string> {
   server.listen(0, '127.0.0.1');
@@ -39,7 +52,13 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
 }
 
-async function loadAuthorizer(jwksUrl: string, requiredScopes?: string): Promise<Authorizer> {
+async function loadAuthorizer(
+  jwksUrl: string,
+  requiredScopes?: string,
+  env: Record<string, string> = {},
+): Promise<Authorizer> {
+  Object.assign(process.env, db.env(), env);
+  if (env[ENV.grantStatusCacheSeconds] === undefined) delete process.env[ENV.grantStatusCacheSeconds];
   process.env.JWKS_URL = jwksUrl;
   if (requiredScopes === undefined) delete process.env.REQUIRED_SCOPES;
   else process.env.REQUIRED_SCOPES = requiredScopes;
@@ -59,6 +78,7 @@ function claims(overrides: Record<string, unknown> = {}): JWTPayload {
     iat: now(),
     exp: now() + 300,
     jti: 'jti-1',
+    sid: GRANT_ID,
     ...overrides,
   };
 }
@@ -85,7 +105,30 @@ async function expectFailure(result: Promise<APIGatewayAuthorizerResult>) {
   expect(error?.message).not.toBe('Unauthorized');
 }
 
+/** A grant record as the token service writes one, after its code was redeemed. */
+async function storeGrant(grantId: string, overrides: Partial<GrantRecord> = {}): Promise<void> {
+  await grants.createGrant({
+    grant_id: grantId,
+    client_id: 'client-1',
+    subject: 'user-1',
+    scope: 'mcp:read mcp:write',
+    resource: RESOURCE,
+    created_at: now(),
+    grant_expires_at: now() + 86_400,
+    expires_at: now() + 3600,
+    code_hash: 'h'.repeat(43),
+    code_challenge: 'c'.repeat(43),
+    redirect_uri: 'https://client.example/cb',
+    redirect_uri_in_request: true,
+    code_expires_at: now() + 60,
+    code_redeemed_at: now(),
+    ...overrides,
+  });
+}
+
 beforeAll(async () => {
+  grants = new DynamoDbGrantStore(db.grantsTable, db.documents);
+  await storeGrant(GRANT_ID);
   dir = await mkdtemp(join(tmpdir(), 'token-authorizer-'));
   key = await LocalSigningKey.loadOrCreate(join(dir, 'signing-key.json'));
   const jwks = JSON.stringify(await key.jwks());
@@ -97,7 +140,7 @@ beforeAll(async () => {
       res.writeHead(404).end();
     }
   });
-  const jwksUrl = await listen(jwksServer);
+  jwksUrl = await listen(jwksServer);
   // A trailing slash on ISSUER_URL is dropped, as serverConfigFromEnv does on the issuing side.
   process.env.ISSUER_URL = `${ISSUER}/`;
   process.env.RESOURCE_URL = RESOURCE;
@@ -235,4 +278,78 @@ describe('token authorizer: key set unavailable', () => {
       failing.close();
     }
   });
+});
+
+describe('token authorizer: the grant a token names (sid)', () => {
+  /** A grant of its own per test, so no answer cached by another test decides. */
+  let serial = 0;
+  async function freshGrant(overrides: Partial<GrantRecord> = {}): Promise<string> {
+    serial += 1;
+    const grantId = `TestGrant${String(serial).padStart(13, '0')}`;
+    await storeGrant(grantId, overrides);
+    return grantId;
+  }
+  const tokenOf = (grantId: string) => key.sign(claims({ sid: grantId }), 'at+jwt');
+
+  it('a revoked grant’s token is a 401', async () => {
+    const grantId = await freshGrant({ revoked_at: now() - 1 });
+    await expectUnauthorized(authorize(event(bearer(await tokenOf(grantId))), context));
+  });
+
+  it.each<[string, Partial<GrantRecord>]>([
+    ['past its idle deadline', { expires_at: now() - 1 }],
+    ['past its absolute end', { grant_expires_at: now() - 1 }],
+  ])('a grant %s: its token is a 401', async (_what, overrides) => {
+    const grantId = await freshGrant(overrides);
+    await expectUnauthorized(authorize(event(bearer(await tokenOf(grantId))), context));
+  });
+
+  it('a grant that is not stored (never, or removed by TTL): 401', async () => {
+    await expectUnauthorized(authorize(event(bearer(await tokenOf('NoSuchGrantNoSuchGrant'))), context));
+  });
+
+  it('a token without sid (minted before grants were checked): 401', async () => {
+    await expectUnauthorized(authorize(event(bearer(await key.sign(claims({ sid: undefined }), 'at+jwt'))), context));
+  });
+
+  it('GRANT_STATUS_CACHE_SECONDS=0: a revocation stops the next request', async () => {
+    const every = await loadAuthorizer(jwksUrl, undefined, {
+      [ENV.grantStatusCacheSeconds]: '0',
+    });
+    const grantId = await freshGrant();
+    const token = await tokenOf(grantId);
+    expect(evaluatePolicy(await every(event(bearer(token)), context), METHOD_ARN)).toBe('Allow');
+    await grants.revokeGrant(grantId, now());
+    await expectUnauthorized(every(event(bearer(token)), context));
+  });
+
+  it('GRANT_STATUS_CACHE_SECONDS=1: an instance allows until its answer is a second old, then refuses', async () => {
+    const cached = await loadAuthorizer(jwksUrl, undefined, {
+      [ENV.grantStatusCacheSeconds]: '1',
+    });
+    const grantId = await freshGrant();
+    const token = await tokenOf(grantId);
+    expect(evaluatePolicy(await cached(event(bearer(token)), context), METHOD_ARN)).toBe('Allow');
+    await grants.revokeGrant(grantId, now());
+    // Within the period the cached answer stands: the stated bound, not longer.
+    await new Promise((done) => setTimeout(done, 1100));
+    await expectUnauthorized(cached(event(bearer(token)), context));
+  });
+
+  it('fails closed (AUTHORIZER_FAILURE, not 401) when the grants table cannot be read and nothing is cached', async () => {
+    const down = await loadAuthorizer(jwksUrl, undefined, {
+      [ENV.dynamodbEndpoint]: await closedDynamoEndpoint(),
+    });
+    try {
+      const error = await down(event(bearer(await tokenOf(GRANT_ID))), context).then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
+      expect(error?.message).not.toBe('Unauthorized');
+      // Failed for the grants table, not for something else on the way (the keys are up).
+      expect((error?.cause as Error | undefined)?.name).toBe('GrantStatusUnavailableError');
+    } finally {
+      process.env[ENV.dynamodbEndpoint] = db.endpoint;
+    }
+  }, 30_000);
 });

@@ -195,7 +195,10 @@ describe('authorization code exchange', () => {
       iat: START,
       exp: START + config.accessTokenTtl,
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      // The grant it came from (the code's and refresh token's prefix), never their secret part.
+      sid: issued.code.split('.')[0],
     });
+    expect(tokens.refresh_token?.startsWith(`${payload.sid}.`)).toBe(true);
   });
 
   it('gives every access token its own jti', async () => {

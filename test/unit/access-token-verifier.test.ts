@@ -24,10 +24,17 @@ import {
   type InvalidTokenReason,
   JwksUnavailableError,
 } from '../../lambda/domain/access-token-verifier.js';
+import {
+  createGrantStatusCheck,
+  type GrantState,
+  type GrantStatus,
+  GrantStatusUnavailableError,
+} from '../../lambda/domain/grant-status.js';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
 
 const ISSUER = 'https://gateway.example/v1';
 const RESOURCE = 'https://mcp.example/mcp';
+const GRANT_ID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 let dir: string;
 let key: LocalSigningKey;
@@ -47,6 +54,7 @@ function claims(overrides: Record<string, unknown> = {}): JWTPayload {
     iat: now(),
     exp: now() + 300,
     jti: 'jti-1',
+    sid: GRANT_ID,
   };
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete base[name];
@@ -93,6 +101,7 @@ describe('createAccessTokenVerifier: accepted tokens', () => {
       clientId: 'client-1',
       scope: ['mcp:read', 'mcp:write'],
       expiresAt: payload.exp,
+      grantId: GRANT_ID,
     });
   });
 
@@ -142,7 +151,7 @@ describe('createAccessTokenVerifier: refused claims', () => {
     await expectRefused(await key.sign(claims({ nbf: now() + 600 }), 'at+jwt'), 'not_yet_valid');
   });
 
-  it.each(['client_id', 'sub', 'exp', 'iss', 'aud'])('refuses a token without %s', async (claim) => {
+  it.each(['client_id', 'sub', 'exp', 'iss', 'aud', 'sid'])('refuses a token without %s', async (claim) => {
     await expectRefused(await key.sign(claims({ [claim]: undefined }), 'at+jwt'), 'missing_claim');
   });
 
@@ -152,6 +161,8 @@ describe('createAccessTokenVerifier: refused claims', () => {
     ['sub', ['user-1']],
     ['scope', ['mcp:read']],
     ['exp', String(now() + 300)],
+    ['sid', 7],
+    ['sid', ''],
   ])('refuses %s of the wrong type (%j)', async (claim, value) => {
     await expectRefused(await key.sign(claims({ [claim]: value }), 'at+jwt'), 'invalid_claim');
   });
@@ -246,5 +257,68 @@ describe('createAccessTokenVerifier: key set failures', () => {
       createAccessTokenVerifier({ issuer: ISSUER, audience: RESOURCE, jwks: duplicated }),
     );
     expect(error).toBeInstanceOf(JwksUnavailableError);
+  });
+});
+
+describe('createAccessTokenVerifier: the grant check', () => {
+  const live: GrantState = { expires_at: now() + 600, grant_expires_at: now() + 6000 };
+
+  function withGrant(state: GrantState | undefined | 'down') {
+    const seen: string[] = [];
+    const grantStatus = createGrantStatusCheck({
+      ttlSeconds: 0,
+      reader: {
+        async read(grantId) {
+          seen.push(grantId);
+          if (state === 'down') throw new Error('connect ECONNREFUSED 127.0.0.1:8000');
+          return state;
+        },
+      },
+    });
+    return { seen, verifier: createAccessTokenVerifier({ issuer: ISSUER, audience: RESOURCE, jwks, grantStatus }) };
+  }
+
+  it('accepts a token of a live grant, having asked about the grant its sid names', async () => {
+    const { seen, verifier: checked } = withGrant(live);
+    expect((await checked.verify(await key.sign(claims(), 'at+jwt'))).grantId).toBe(GRANT_ID);
+    expect(seen).toEqual([GRANT_ID]);
+  });
+
+  it.each<[string, GrantState | undefined, InvalidTokenReason]>([
+    ['revoked', { ...live, revoked_at: now() - 1 }, 'revoked'],
+    ['past its idle deadline', { ...live, expires_at: now() - 1 }, 'grant_expired'],
+    ['past its absolute end', { ...live, grant_expires_at: now() - 1 }, 'grant_expired'],
+    ['gone from the table', undefined, 'unknown_grant'],
+  ])('refuses a valid token whose grant is %s', async (_what, state, reason) => {
+    await expectRefused(await key.sign(claims(), 'at+jwt'), reason, withGrant(state).verifier);
+  });
+
+  it('refuses a token whose sid is no grant id, without a read', async () => {
+    const { seen, verifier: checked } = withGrant(live);
+    await expectRefused(await key.sign(claims({ sid: 'not-a-grant' }), 'at+jwt'), 'unknown_grant', checked);
+    expect(seen).toEqual([]);
+  });
+
+  it('a grants table that cannot be read is GrantStatusUnavailableError, not an invalid token', async () => {
+    const error = await rejection(await key.sign(claims(), 'at+jwt'), withGrant('down').verifier);
+    expect(error).toBeInstanceOf(GrantStatusUnavailableError);
+    expect(error).not.toBeInstanceOf(InvalidAccessTokenError);
+  });
+
+  it('checks the grant only after the signature: a forged token costs no read', async () => {
+    const { seen, verifier: checked } = withGrant(live);
+    await expectRefused(await otherKey.sign(claims(), 'at+jwt'), 'unknown_key', checked);
+    await expectRefused(await key.sign(claims({ exp: now() - 5 }), 'at+jwt'), 'expired', checked);
+    expect(seen).toEqual([]);
+  });
+
+  it('a port that throws something else still fails closed as unavailable', async () => {
+    const grantStatus = {
+      status: async (): Promise<GrantStatus> => {
+        throw new TypeError('bug');
+      },
+    };
+    const checked = createAccessTokenVerifier({ issuer: ISSUER, audience: RESOURCE, jwks, grantStatus });
+    expect(await rejection(await key.sign(claims(), 'at+jwt'), checked)).toBeInstanceOf(GrantStatusUnavailableError);
   });
 });
