@@ -97,6 +97,8 @@ export const FUNCTIONS = {
     // One conditional UpdateItem of the grant the token names; client authentication as at /token.
     grants: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     grantsKeyPrefixes: CLIENT_AUTHENTICATION_KEYS,
+    // An access token presented for revocation is verified (its sid names the grant it ends).
+    signingKey: 'publicKey',
     // The issuer: a private_key_jwt assertion's audience.
     server: true,
   },

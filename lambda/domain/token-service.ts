@@ -364,18 +364,29 @@ async function replayedRefreshToken(deps: TokenDeps, grant: GrantRecord, now: nu
 }
 
 /**
+ * What a presented access token says about its grant, once its signature, issuer and audience
+ * are verified; undefined for anything that is not a valid access token of this server.
+ */
+export interface AccessTokenGrants {
+  grantOf(token: string): Promise<{ grantId: string; clientId: string } | undefined>;
+}
+
+/**
  * RFC 7009: a live refresh token of this client ends its grant at once, in one conditional
- * write. Access tokens are self-contained JWTs and live out their short lifetime; unknown
- * tokens are not an error. Returns the id of the grant it ended, if it ended one (for the log).
+ * write. So does a valid access token of this client (section 2.1 leaves it to the server what
+ * else revoking an access token ends): its whole grant, refresh tokens and every access token of
+ * it, which the resource refuses within its grant-status cache period. Unknown tokens, expired
+ * ones and other clients' tokens are not an error and end nothing. Returns the id of the grant it
+ * ended, if it ended one (for the log).
  */
 export async function revokeToken(
-  deps: Pick<TokenDeps, 'grants' | 'now'>,
+  deps: Pick<TokenDeps, 'grants' | 'now'> & { accessTokens?: AccessTokenGrants },
   client: RegisteredClient,
   token: string | undefined,
 ): Promise<string | undefined> {
   if (!token) throw new OAuthError('invalid_request', 'token is required.');
   const presented = parseGrantToken(token);
-  if (!presented) return undefined;
+  if (!presented) return revokeByAccessToken(deps, client, token);
   const ended = await deps.grants.revokeGrantByRefreshToken(
     presented.grantId,
     client.client_id,
@@ -383,4 +394,16 @@ export async function revokeToken(
     deps.now(),
   );
   return ended ? presented.grantId : undefined;
+}
+
+async function revokeByAccessToken(
+  deps: Pick<TokenDeps, 'grants' | 'now'> & { accessTokens?: AccessTokenGrants },
+  client: RegisteredClient,
+  token: string,
+): Promise<string | undefined> {
+  const claims = await deps.accessTokens?.grantOf(token);
+  // The token's client_id is signed with its sid: a client ends only grants of its own.
+  if (!claims || claims.clientId !== client.client_id) return undefined;
+  await deps.grants.revokeGrant(claims.grantId, deps.now());
+  return claims.grantId;
 }

@@ -142,10 +142,12 @@ describe('functions', () => {
     expect(actionsOn(template, 'redirectUriAuthorizer', clientsTable)).toEqual(['dynamodb:GetItem']);
   });
 
-  it('lets only the token function sign and only the JWKS function read public keys', () => {
+  it('lets only the token function sign, and only the JWKS and revocation functions read public keys', () => {
     const key = logicalIdOf(template, 'AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
     for (const name of Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>) {
-      const expected = name === 'token' ? ['kms:Sign'] : name === 'jwks' ? ['kms:GetPublicKey'] : [];
+      // The revocation function verifies an access token presented to it (its sid names the grant).
+      const expected =
+        name === 'token' ? ['kms:Sign'] : name === 'jwks' || name === 'revoke' ? ['kms:GetPublicKey'] : [];
       expect(actionsOn(template, name, key), name).toEqual(expected);
       expect(
         actionsOf(template, name).filter((action) => action.startsWith('kms:')),

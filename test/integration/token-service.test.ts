@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIFETIMES } from '../../lambda/contract/environment.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
@@ -25,6 +25,7 @@ import {
   type TokenDeps,
   type TokenResponse,
 } from '../../lambda/domain/token-service.js';
+import { accessTokenGrants } from '../../lambda/keys/access-token-grants.js';
 import { LocalSigningKey } from '../../lambda/keys/local-signing-key.js';
 import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
 import { apiEvent, lambdaContext } from '../support/api-gateway-events.js';
@@ -598,6 +599,60 @@ describe('revocation', () => {
 
   it('without a token is invalid_request', async () => {
     await expectRefused(revokeToken(deps, ALICE_APP, undefined), 'invalid_request');
+  });
+});
+
+describe('revocation by access token (its whole grant)', () => {
+  const withAccessTokens = () => ({ ...deps, accessTokens: accessTokenGrants(config, key, () => clock) });
+
+  it('ends the grant the token came from: its refresh token no longer refreshes, and the grant is revoked', async () => {
+    const tokens = await tokensFor();
+    const grantId = (tokens.refresh_token as string).split('.')[0];
+    await expect(revokeToken(withAccessTokens(), ALICE_APP, tokens.access_token)).resolves.toBe(grantId);
+    expect((await deps.grants.getGrant(grantId))?.revoked_at).toBe(clock);
+    await expectRefused(refresh(tokens.refresh_token), 'invalid_grant');
+  });
+
+  it('of an access token from an earlier refresh ends the same grant', async () => {
+    const first = await tokensFor();
+    const second = await refresh(first.refresh_token);
+    await revokeToken(withAccessTokens(), ALICE_APP, first.access_token);
+    await expectRefused(refresh(second.refresh_token), 'invalid_grant');
+  });
+
+  it.each<[string, () => Promise<string>]>([
+    [
+      'signed by another key (forged)',
+      async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'token-service-other-'));
+        try {
+          const other = await LocalSigningKey.loadOrCreate(join(dir, 'k.json'));
+          const payload = decodeJwt((await tokensFor()).access_token);
+          return await other.sign(payload, 'at+jwt');
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    ],
+    [
+      'expired',
+      async () => {
+        const token = (await tokensFor()).access_token;
+        clock += config.accessTokenTtl;
+        return token;
+      },
+    ],
+  ])('of an access token %s ends nothing', async (_what, make) => {
+    const token = await make();
+    const grantId = decodeJwt(token).sid as string;
+    await expect(revokeToken(withAccessTokens(), ALICE_APP, token)).resolves.toBeUndefined();
+    expect((await deps.grants.getGrant(grantId))?.revoked_at).toBeUndefined();
+  });
+
+  it("of another client's access token ends nothing", async () => {
+    const tokens = await tokensFor();
+    await expect(revokeToken(withAccessTokens(), OTHER_APP, tokens.access_token)).resolves.toBeUndefined();
+    await expect(refresh(tokens.refresh_token)).resolves.toMatchObject({ token_type: 'Bearer' });
   });
 });
 
