@@ -12,10 +12,12 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionName } from '../../lib/routes.js';
-import { CookieJar } from '../support/browser-like.js';
+import { CookieJar, parseForms } from '../support/browser-like.js';
 import {
   authorizationUrl,
+  INSECURE,
   obtainTokens,
+  openAccountPage,
   type RegisteredTestClient,
   registerTestClient,
   runBrowser,
@@ -126,6 +128,38 @@ async function manageRegistration(as: oauth.AuthorizationServer) {
   return { read: read.status, replaced: replaced.status, name, deleted, afterDelete };
 }
 
+/**
+ * The connected apps page: a person signs in to a client, opens /account (a second sign-in, for
+ * the page), sees the client and removes it; the client's refresh token then no longer works.
+ */
+async function connectedApps(deployment: Deployment, as: oauth.AuthorizationServer) {
+  const registered = await registerTestClient(as, 'none', REDIRECT_URI, { client_name: 'Deployed Notes' });
+  const jar = new CookieJar();
+  const tokens = await obtainTokens(as, registered, { jar, extra: { scope: 'offline_access' } });
+  const page = await openAccountPage(deployment.issuer, jar);
+  const form = parseForms(page.body, page.url).find((each) => each.fields.client === registered.client.client_id);
+  const listed = page.response.status === 200 && form !== undefined && page.body.includes('Deployed Notes');
+  const cookie = jar.header(new URL(`${deployment.issuer}/account`));
+  const removed = await fetch(`${deployment.issuer}/account`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: new URL(deployment.issuer).origin,
+      ...(cookie ? { cookie } : {}),
+    },
+    body: new URLSearchParams(form?.fields ?? {}),
+  });
+  const afterRemoval = await oauth.refreshTokenGrantRequest(
+    as,
+    registered.client,
+    registered.auth,
+    tokens.refresh_token as string,
+    INSECURE,
+  );
+  return { listed, removed: removed.status, afterRemoval: afterRemoval.status };
+}
+
 /** GET /authorize for a URL client_id: the authorizer looks in its cache, then may not fetch loopback. */
 async function authorizeMetadataDocumentClient(as: oauth.AuthorizationServer): Promise<number> {
   const url = new URL(as.authorization_endpoint as string);
@@ -155,6 +189,7 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
   let flow: Awaited<ReturnType<typeof fullFlow>>;
   let management: Awaited<ReturnType<typeof manageRegistration>>;
   let cimdStatus: number;
+  let account: Awaited<ReturnType<typeof connectedApps>>;
 
   // Every request the IAM tests below account for is made here, before any test runs.
   beforeAll(async () => {
@@ -162,6 +197,7 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
     flow = await fullFlow(deployment);
     management = await manageRegistration(flow.as);
     cimdStatus = await authorizeMetadataDocumentClient(flow.as);
+    account = await connectedApps(deployment, flow.as);
   }, 180_000);
 
   afterAll(async () => {
@@ -193,6 +229,10 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
     expect(metadataUrl).toBeDefined();
     const metadata = await (await fetch(metadataUrl)).json();
     expect(metadata).toMatchObject({ resource: deployment.resourceUrl, authorization_servers: [deployment.issuer] });
+  });
+
+  it("lists a signed-in person's app on the connected apps page, and removing it ends its refresh token", () => {
+    expect(account).toEqual({ listed: true, removed: 303, afterRemoval: 400 });
   });
 
   it('reads, replaces and deletes a registration (RFC 7592)', () => {

@@ -6,12 +6,13 @@
  */
 import type * as oauth from 'oauth4webapi';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CookieJar, followRedirects, type Landing, parseForms, submitForm } from '../support/browser-like.js';
+import { CookieJar, parseForms } from '../support/browser-like.js';
 import { useLocalServer } from '../support/local-server-fixture.js';
 import {
   authorizationUrl,
   discover,
   obtainTokens,
+  openAccountPage,
   type RegisteredTestClient,
   registerTestClient,
   runBrowser,
@@ -32,22 +33,7 @@ async function refresh(registered: RegisteredTestClient, refreshToken: string) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-/** Opens /account in this browser, signing in at the development provider when asked. */
-async function openAccount(jar: CookieJar, username: string): Promise<Extract<Landing, { kind: 'page' }>> {
-  let landing = await followRedirects(`${gateway.url}/account`, jar);
-  for (let step = 0; landing.kind === 'page' && !landing.url.href.startsWith(`${gateway.url}/account`); step++) {
-    if (step > 4) throw new Error(`sign-in did not reach /account: ${landing.url}`);
-    const form = parseForms(landing.body, landing.url)[0];
-    if (!form) throw new Error(`no form at ${landing.url}: ${landing.body.slice(0, 300)}`);
-    const names = form.inputs.map((input) => input.name);
-    const overrides: Record<string, string> = names.includes('login')
-      ? { login: username, password: 'any-password' }
-      : {};
-    landing = await submitForm(form, overrides, jar);
-  }
-  if (landing.kind !== 'page') throw new Error('stopped');
-  return landing;
-}
+const openAccount = (jar: CookieJar, username: string) => openAccountPage(gateway.url, jar, username);
 
 /** The apps the page lists: one form per app, named by its hidden client field. */
 function listedClients(body: string): string[] {

@@ -128,3 +128,26 @@ export async function obtainTokens(
   );
   return oauth.processAuthorizationCodeResponse(as, registered.client, response);
 }
+
+/**
+ * Opens the connected apps page (`<issuer>/account`) in this browser, signing in at the
+ * development provider when it asks; resolves the page. A person already signed in there (the
+ * jar holds its session) goes straight through.
+ */
+export async function openAccountPage(
+  issuer: string,
+  jar: CookieJar,
+  username = 'alice',
+): Promise<Extract<Landing, { kind: 'page' }>> {
+  const page = `${issuer}/account`;
+  let landing = await followRedirects(page, jar);
+  for (let step = 0; landing.kind === 'page' && !landing.url.href.startsWith(page); step++) {
+    if (step > 4) throw new Error(`sign-in did not reach ${page}: ${landing.url}`);
+    const form = parseForms(landing.body, landing.url)[0];
+    if (!form) throw new Error(`no form at ${landing.url}: ${landing.body.slice(0, 300)}`);
+    const names = form.inputs.map((input) => input.name);
+    landing = await submitForm(form, names.includes('login') ? { login: username, password: 'any-password' } : {}, jar);
+  }
+  if (landing.kind !== 'page') throw new Error(`stopped at ${landing.url}`);
+  return landing;
+}

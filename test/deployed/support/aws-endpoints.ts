@@ -155,7 +155,9 @@ class DynamoDbEndpoint extends JsonEndpoint {
     const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, any>;
     const table = String(input.TableName ?? '');
     const action = `dynamodb:${operation}`;
-    const resource = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`;
+    // A Query or Scan of an index is authorized against the index's ARN, as DynamoDB does.
+    const index = typeof input.IndexName === 'string' ? `/index/${input.IndexName}` : '';
+    const resource = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}${index}`;
     const key = this.partitionKeys.get(table);
     const item = input.Key ?? input.Item;
     const leading = key && item?.[key] ? [String(Object.values(item[key])[0])] : undefined;
