@@ -90,6 +90,44 @@ async function callMcpServer(deployment: Deployment, accessToken: string): Promi
   return tools.map((tool) => tool.name);
 }
 
+/** One MCP initialize with the token, as its status and body: what the token authorizer decided. */
+async function mcpStatus(deployment: Deployment, accessToken: string) {
+  const response = await fetch(deployment.resourceUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${accessToken}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'deployed-test', version: '1' } },
+    }),
+  });
+  const text = await response.text();
+  return { status: response.status, error: text.startsWith('{"error"') ? JSON.parse(text).error : undefined };
+}
+
+/**
+ * POST /revoke with an access token (the revocation function verifies it with the published
+ * keys: kms:GetPublicKey), then that token at the MCP server: the token authorizer reads its
+ * grant (GetItem on grant#, never cached before) and refuses it.
+ */
+async function revokeByAccessToken(deployment: Deployment, as: oauth.AuthorizationServer) {
+  const registered = await registerTestClient(as, 'none', REDIRECT_URI);
+  const tokens = await obtainTokens(as, registered);
+  const revoked = await oauth.revocationRequest(as, registered.client, registered.auth, tokens.access_token);
+  const refresh = await oauth.refreshTokenGrantRequest(
+    as,
+    registered.client,
+    registered.auth,
+    tokens.refresh_token as string,
+  );
+  return { revoked: revoked.status, mcp: await mcpStatus(deployment, tokens.access_token), refresh: refresh.status };
+}
+
 /** The whole flow a connector goes through, ending with a revoked grant. */
 async function fullFlow(deployment: Deployment) {
   const as = await discover(deployment);
@@ -187,6 +225,7 @@ async function exchange(as: oauth.AuthorizationServer, registered: RegisteredTes
 describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)', () => {
   let deployment: Deployment;
   let flow: Awaited<ReturnType<typeof fullFlow>>;
+  let byAccessToken: Awaited<ReturnType<typeof revokeByAccessToken>>;
   let management: Awaited<ReturnType<typeof manageRegistration>>;
   let cimdStatus: number;
   let account: Awaited<ReturnType<typeof connectedApps>>;
@@ -195,6 +234,7 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
   beforeAll(async () => {
     deployment = await Deployment.start(app);
     flow = await fullFlow(deployment);
+    byAccessToken = await revokeByAccessToken(deployment, flow.as);
     management = await manageRegistration(flow.as);
     cimdStatus = await authorizeMetadataDocumentClient(flow.as);
     account = await connectedApps(deployment, flow.as);
@@ -219,6 +259,10 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
     expect(flow.refreshed.refresh_token).not.toBe(flow.tokens.refresh_token);
     expect(flow.afterRevoke.status).toBe(400);
     expect(await flow.afterRevoke.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('revokes a grant by its access token: the MCP server then refuses that token (401 invalid_token), /token its refresh token', () => {
+    expect(byAccessToken).toEqual({ revoked: 200, mcp: { status: 401, error: 'invalid_token' }, refresh: 400 });
   });
 
   it('answers the MCP server without a token with a Bearer challenge naming its metadata, which it serves', async () => {
@@ -286,6 +330,20 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
         .map(({ action }) => `${name} ${action}`)
         .filter((grant) => !(grant in GRANTS_NOT_EXERCISED_HERE));
       expect(unused, 'grants in the template that no request of this suite used').toEqual([]);
+    });
+
+    it('the token authorizer read grant records only: GetItem of grant# items, allowed by LeadingKeys grant#*', () => {
+      const reads = deployment.aws.calls.filter(
+        (call) => call.caller === 'tokenAuthorizer' && call.service === 'dynamodb',
+      );
+      expect(reads.length).toBeGreaterThan(0);
+      for (const call of reads) {
+        expect(call.action).toBe('dynamodb:GetItem');
+        expect(call.context['dynamodb:LeadingKeys']).toEqual([expect.stringMatching(/^grant#/)]);
+        expect(call.grantedBy?.conditions).toEqual({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*'] },
+        });
+      }
     });
 
     it('every grant this suite excuses from use is still in the template', () => {
@@ -366,6 +424,15 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
       expect(refused).toMatchObject({ status: 503, body: { error: 'temporarily_unavailable' } });
       const token = deployment.function('token');
       expect(token.lambda.lastDurationMs).toBeLessThan(token.spec.timeoutSeconds * 1000);
+    }, 30_000);
+
+    it('a DynamoDB outage at the MCP server, with the grant never read before, answers 503 temporarily_unavailable (fail closed)', async () => {
+      const redeem = await freshCode();
+      const { body } = await redeem();
+      const token = body.access_token as string;
+      const refused = await whileEndpoint(deployment.aws.dynamodb, 'down', () => mcpStatus(deployment, token));
+      expect(refused).toEqual({ status: 503, error: 'temporarily_unavailable' });
+      expect(await mcpStatus(deployment, token)).toEqual({ status: 200, error: undefined });
     }, 30_000);
 
     it('a DynamoDB outage at POST /register answers 503 temporarily_unavailable', async () => {
