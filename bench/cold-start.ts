@@ -17,6 +17,8 @@ const OUT = '.bench';
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 /** The target: a function's import may add at most this much to its SDK floor. */
 export const COLD_START_TARGET = 1.15;
+/** The token authorizer (in every MCP request's path) against bare Node.js, with its grant check's DynamoDB client. */
+export const TOKEN_AUTHORIZER_BARE_TARGET = 1.3;
 
 /** What a Lambda runtime adds to every function's environment, with placeholder credentials. */
 const RUNTIME_ENV = {
@@ -231,7 +233,17 @@ export async function coldStartTable(): Promise<string[]> {
       verdict(ratioMapped),
     ];
   });
+  const authorizerAt = functionIndex.get('tokenAuthorizer');
+  const authorizerLine = authorizerAt
+    ? (() => {
+        const ratio = times[authorizerAt.plain] / times[0];
+        const ratioMapped = times[authorizerAt.mapped] / times[0];
+        const ok = (value: number) => (value <= TOKEN_AUTHORIZER_BARE_TARGET ? 'yes' : 'no');
+        return `token authorizer (with its grant check's DynamoDB client) against bare Node.js: ${ratio.toFixed(2)}× (${ok(ratio)}), maps on ${ratioMapped.toFixed(2)}× (${ok(ratioMapped)}); target ≤ ${TOKEN_AUTHORIZER_BARE_TARGET}×`;
+      })()
+    : 'token authorizer: import failed';
   return [
+    authorizerLine,
     `bare Node.js (no import): ${ms(0)} ms; ${RUNS} interleaved rounds of ${cases.length} fresh processes; medians; target: import ≤ ${COLD_START_TARGET} × SDK floor`,
     '',
     ...table(

@@ -5,7 +5,7 @@
  * requests made while it was being served (requests are sent one at a time).
  */
 import * as oauth from 'oauth4webapi';
-import { ENDPOINTS } from '../lambda/contract/endpoints.js';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
 import { ENV } from '../lambda/contract/environment.js';
 import { startDynalite } from '../lib/local/dynamodb.js';
 import { LOCAL_GRANTS_TABLE_NAME, LOCAL_TABLE_NAME } from '../lib/local/server.js';
@@ -101,16 +101,52 @@ function countingFetch(
   };
 }
 
+/** The busy client's MCP requests, counted together: one access token, one after the other. */
+export const BUSY_CLIENT_STEP = 'MCP requests of one busy client (one access token)';
+
+export interface MeasureOptions {
+  /** How many MCP requests the busy client makes. Default: 1,000. */
+  mcpRequests?: number;
+  /** The server's GRANT_STATUS_CACHE_SECONDS; unset: its default (30). */
+  grantStatusCacheSeconds?: number;
+}
+
+/** One MCP initialize with the token; its answer is read in full. */
+async function mcpRequest(fetcher: typeof fetch, url: string, accessToken: string): Promise<number> {
+  const response = await fetcher(url, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${accessToken}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+    }),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
 /**
  * Runs the flow against a fresh local server and returns what each API request cost. Also the
  * integration test's measurement (test/integration/dynamodb-request-counts.test.ts): a count,
  * not a time, so it is asserted there and printed here.
  */
-export async function measureDynamoDbRequests(): Promise<Served[]> {
+export async function measureDynamoDbRequests(options: MeasureOptions = {}): Promise<Served[]> {
   const dynamo = await startDynalite(':memory:');
   const proxy = await startFaultProxy(dynamo.endpoint);
   const tap = tableTap(proxy, { [LOCAL_TABLE_NAME]: 'clients', [LOCAL_GRANTS_TABLE_NAME]: 'grants' });
-  const server = await startLocalServerProcess({ [ENV.dynamodbEndpoint]: proxy.url });
+  const server = await startLocalServerProcess({
+    [ENV.dynamodbEndpoint]: proxy.url,
+    ...(options.grantStatusCacheSeconds !== undefined
+      ? { [ENV.grantStatusCacheSeconds]: String(options.grantStatusCacheSeconds) }
+      : {}),
+  });
+  const realFetch = globalThis.fetch;
   const served: Served[] = [];
   let step = '';
   const restore = countingFetch(server.url, proxy, tap, served, () => step);
@@ -154,6 +190,27 @@ export async function measureDynamoDbRequests(): Promise<Served[]> {
 
     step = 'authorization code flow again (use already recorded today; consent remembered)';
     const again = await obtainTokens(as, registered, { jar });
+
+    // Counted as one entry: the token authorizer's grant reads over all of them.
+    const requests = options.mcpRequests ?? 1000;
+    tap.take();
+    const started = performance.now();
+    const busy = await proxy.measure(async () => {
+      const statuses: Record<number, number> = {};
+      for (let i = 0; i < requests; i++) {
+        const status = await mcpRequest(realFetch, `${server.url}/mcp`, again.access_token);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+      return statuses;
+    });
+    const seconds = (performance.now() - started) / 1000;
+    served.push({
+      step: `${BUSY_CLIENT_STEP}, ${requests} in ${seconds.toFixed(1)} s`,
+      request: `POST ${RESOURCE_ENDPOINTS.mcp} ×${requests}`,
+      status: Number(Object.keys(busy.result).length === 1 ? Object.keys(busy.result)[0] : 0),
+      total: busy.total,
+      counts: tap.take(),
+    });
 
     step = 'revocation';
     await oauth.revocationRequest(as, registered.client, registered.auth, again.refresh_token as string, INSECURE);
@@ -201,5 +258,9 @@ export async function dynamodbRequestsTable(): Promise<string[]> {
     ),
     summary('POST /token refresh_token', first(`POST ${ENDPOINTS.token}`, 'refresh')),
     summary('POST /revoke (a refresh token)', first(`POST ${ENDPOINTS.revocation}`, 'revocation')),
+    summary(
+      'POST /mcp ×1,000, one busy client (GRANT_STATUS_CACHE_SECONDS=30: one GetItem of its grant per 30 s per instance; 0: one per request)',
+      first(`POST ${RESOURCE_ENDPOINTS.mcp} ×1000`, BUSY_CLIENT_STEP),
+    ),
   ];
 }

@@ -2,22 +2,33 @@
  * Child process of bench/warm.ts: the registration handler and the redirect-URI authorizer,
  * warm, invoked in a loop as Lambda would invoke them (API Gateway events, a Lambda context),
  * first with the in-memory ClientStore adapter, then with the DynamoDB adapter against dynalite
- * (started in this process). Its stdout takes the functions' logs and metrics (the parent sends
+ * (started in this process). Then the token authorizer against dynalite: its grant check
+ * answered from the cache (a busy client within GRANT_STATUS_CACHE_SECONDS), missing it (every
+ * request reads the grant, as with 0), and without a grant check, the cost before it existed. Its stdout takes the functions' logs and metrics (the parent sends
  * it to /dev/null); the timings go as JSON to the file named by its one argument.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { createLocalJWKSet } from 'jose';
+import { createDocumentClient } from '../lambda/aws/dynamodb.js';
 import { ENV } from '../lambda/contract/environment.js';
+import { createAccessTokenVerifier } from '../lambda/domain/access-token-verifier.js';
 import type { RegisteredClient } from '../lambda/domain/clients.js';
+import { createGrantStatusCheck } from '../lambda/domain/grant-status.js';
+import { LocalSigningKey } from '../lambda/keys/local-signing-key.js';
+import { DynamoDbGrantStateReader } from '../lambda/store/dynamodb-grant-status-reader.js';
+import { DynamoDbGrantStore } from '../lambda/store/dynamodb-grant-store.js';
 import { MemoryClientStore } from '../lambda/store/memory-client-store.js';
 import { ClientDirectory } from '../lambda/wiring/clients.js';
 import { authorizerEvent, lambdaContext, proxyEvent, type RawRequest } from '../lib/local/api-gateway-events.js';
 import { ensureClientsTable, ensureGrantsTable, startDynalite } from '../lib/local/dynamodb.js';
 
 export interface WarmSeries {
-  handler: 'register' | 'redirectUriAuthorizer';
-  adapter: 'memory' | 'dynalite';
+  handler: 'register' | 'redirectUriAuthorizer' | 'tokenAuthorizer';
+  adapter: 'memory' | 'dynalite' | 'dynalite, grant cached' | 'dynalite, grant read' | 'no grant check';
   warmup: number;
   /** Wall-clock microseconds per invocation, in order. */
   samples: number[];
@@ -172,6 +183,75 @@ results.push(
     DYNALITE,
   ),
 );
+
+// The token authorizer: its handler with a verifier over the same signing key's JWKS (as the
+// remote JWKS is once fetched), and the grant check as deployed (strongly consistent GetItem).
+const keyDir = mkdtempSync(join(tmpdir(), 'bench-key-'));
+const key = await LocalSigningKey.loadOrCreate(join(keyDir, 'signing-key.json'));
+const jwks = createLocalJWKSet(await key.jwks());
+const RESOURCE = `${ISSUER}/mcp`;
+const GRANT_ID = 'BenchGrantBenchGrant00';
+const now = Math.floor(Date.now() / 1000);
+await new DynamoDbGrantStore(GRANTS_TABLE, createDocumentClient(dynamo.endpoint)).createGrant({
+  grant_id: GRANT_ID,
+  client_id: 'bench-client',
+  subject: 'bench-user',
+  scope: 'mcp:read',
+  resource: RESOURCE,
+  created_at: now,
+  grant_expires_at: now + 86_400,
+  expires_at: now + 86_400,
+  code_hash: 'h'.repeat(43),
+  code_challenge: 'c'.repeat(43),
+  redirect_uri: REDIRECT_URI,
+  redirect_uri_in_request: true,
+  code_expires_at: now + 60,
+  code_redeemed_at: now,
+});
+const accessToken = await key.sign(
+  {
+    iss: ISSUER,
+    sub: 'bench-user',
+    aud: RESOURCE,
+    client_id: 'bench-client',
+    scope: 'mcp:read',
+    sid: GRANT_ID,
+    iat: now,
+    exp: now + 3600,
+    jti: randomUUID(),
+  },
+  'at+jwt',
+);
+Object.assign(process.env, {
+  [ENV.resourceUrl]: RESOURCE,
+  [ENV.jwksUrl]: `${ISSUER}/jwks`,
+  [ENV.resourceMetadataUrl]: `${ISSUER}/.well-known/oauth-protected-resource/mcp`,
+});
+const tokenAuthorizer = await import('../lambda/token-authorizer.js');
+const reader = new DynamoDbGrantStateReader(GRANTS_TABLE);
+function tokenAuthorizerWith(ttlSeconds: number | undefined) {
+  return tokenAuthorizer.createHandler({
+    verifier: createAccessTokenVerifier({
+      issuer: ISSUER,
+      audience: RESOURCE,
+      jwks,
+      ...(ttlSeconds === undefined ? {} : { grantStatus: createGrantStatusCheck({ reader, ttlSeconds }) }),
+    }),
+    resourceMetadata: `${ISSUER}/.well-known/oauth-protected-resource/mcp`,
+  });
+}
+const mcpEvent = () =>
+  authorizerEvent(
+    proxyEvent(raw('POST', '/mcp', { authorization: `Bearer ${accessToken}` }, '{}'), '/mcp', '/mcp', null),
+  );
+for (const [adapter, ttl] of [
+  ['dynalite, grant cached', 30],
+  ['dynalite, grant read', 0],
+  ['no grant check', undefined],
+] as const) {
+  results.push(await series('tokenAuthorizer', adapter, tokenAuthorizerWith(ttl), mcpEvent, allowed, DYNALITE));
+}
+rmSync(keyDir, { recursive: true, force: true });
 
 await dynamo.close();
 writeFileSync(resultFile, JSON.stringify(results));

@@ -1,7 +1,7 @@
 /**
- * Warm cost per request of the registration handler and the redirect-URI authorizer: p50 and
- * p99 of single invocations after a warm-up, with the in-memory ClientStore adapter and against
- * dynalite. Each mode runs in its own process (bench/warm-worker.ts), because Powertools reads
+ * Warm cost per request of the registration handler, the redirect-URI authorizer and the token
+ * authorizer (its grant check cached, read, and absent): p50 and p99 of single invocations after
+ * a warm-up, with the in-memory ClientStore adapter and against dynalite. Each mode runs in its own process (bench/warm-worker.ts), because Powertools reads
  * its logging and metrics settings when the handler module loads.
  */
 import { spawn } from 'node:child_process';
@@ -53,11 +53,16 @@ export async function warmTable(): Promise<string[]> {
   mkdirSync('.bench', { recursive: true });
   const rows: Array<Array<string | number>> = [];
   const warmups = new Map<string, number>();
+  /** The token authorizer's p50 per series and mode, for the grant check's cost line. */
+  const tokenAuthorizer = new Map<string, number>();
   for (const [mode, env] of Object.entries(MODES)) {
     const results = await runWorker(env, join('.bench', `warm-${process.pid}.json`));
     for (const series of results) {
-      warmups.set(series.adapter, series.warmup);
+      warmups.set(series.handler === 'tokenAuthorizer' ? 'tokenAuthorizer' : series.adapter, series.warmup);
       const p99 = percentile(series.samples, 99);
+      if (series.handler === 'tokenAuthorizer') {
+        tokenAuthorizer.set(`${mode}|${series.adapter}`, percentile(series.samples, 50));
+      }
       const target =
         series.adapter === 'memory'
           ? p99 < WARM_P99_TARGET_US
@@ -79,7 +84,15 @@ export async function warmTable(): Promise<string[]> {
       ]);
     }
   }
+  const grantCheck = Object.keys(MODES).map((mode) => {
+    const [cached, read, none] = ['dynalite, grant cached', 'dynalite, grant read', 'no grant check'].map(
+      (adapter) => tokenAuthorizer.get(`${mode}|${adapter}`) ?? Number.NaN,
+    );
+    return `token authorizer's grant check (${mode}): p50 +${(cached - none).toFixed(0)} µs when cached (hit), +${(read - none).toFixed(0)} µs when it reads the grant (miss: one strongly consistent GetItem against dynalite on loopback; a DynamoDB read in-region is typically a few ms)`;
+  });
   return [
+    ...grantCheck,
+    '',
     `target: in-memory p99 < ${WARM_P99_TARGET_US} µs (wall clock); each series after its own warm-up (${[...warmups].map(([adapter, n]) => `${adapter} ${n}`).join(', ')} invocations); ` +
       'CPU: user + system time of the process during the invocation (dynalite runs in the same process), which time spent descheduled does not inflate',
     '',

@@ -2,16 +2,20 @@
  * DynamoDB requests per API request, counted (not timed) by the bench's counting proxy
  * (bench/dynamodb-requests.ts) on the real local server: one grant record per sign-in makes
  * each token grant the client read and one conditional write of the grant (issue 13), and a
- * revocation the client read and one conditional write.
+ * revocation the client read and one conditional write; and the token authorizer reads a busy
+ * client's grant once per cache period, not once per MCP request (issue 15).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { measureDynamoDbRequests, type Served } from '../../bench/dynamodb-requests.js';
-import { ENDPOINTS } from '../../lambda/contract/endpoints.js';
+import { BUSY_CLIENT_STEP, measureDynamoDbRequests, type Served } from '../../bench/dynamodb-requests.js';
+import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../../lambda/contract/endpoints.js';
+
+/** Enough MCP requests to show the cache; a period no run of them can outlast. */
+const MCP_REQUESTS = 200;
 
 let served: Served[];
 
 beforeAll(async () => {
-  served = await measureDynamoDbRequests();
+  served = await measureDynamoDbRequests({ mcpRequests: MCP_REQUESTS, grantStatusCacheSeconds: 3600 });
 }, 120_000);
 
 function cost(request: string, stepPrefix: string): Served {
@@ -42,5 +46,11 @@ describe('DynamoDB requests per API request', () => {
     const revoke = cost(`POST ${ENDPOINTS.revocation}`, 'revocation');
     expect(revoke.status).toBe(200);
     expect(revoke.counts).toEqual({ 'GetItem clients': 1, 'UpdateItem grants': 1 });
+  });
+
+  it(`${MCP_REQUESTS} MCP requests of one busy client within the cache period: one GetItem of its grant, nothing else`, () => {
+    const busy = cost(`POST ${RESOURCE_ENDPOINTS.mcp} ×${MCP_REQUESTS}`, BUSY_CLIENT_STEP);
+    expect(busy.status).toBe(200);
+    expect(busy.counts).toEqual({ 'GetItem grants': 1 });
   });
 });
