@@ -68,7 +68,7 @@ app.synth();
 
 /** A backend's own checks, with the runtime entry points; run by plain node once compiled. */
 const USER_BACKEND = `
-import { DynamoDbClientStore } from 'mcp-oauth-gateway/library';
+import { createGrantStatusCheck, DynamoDbClientStore, DynamoDbGrantStateReader } from 'mcp-oauth-gateway/library';
 import { InsufficientScopeError, requireScopes } from 'mcp-oauth-gateway/require-scopes';
 import { createAccessTokenVerifier, InvalidAccessTokenError } from 'mcp-oauth-gateway/verifier';
 
@@ -87,6 +87,8 @@ const verifier = createAccessTokenVerifier({
   jwks: async () => {
     throw new Error('a malformed token is refused before any key is fetched');
   },
+  // Revoked grants refused within 30 s; never read here: a malformed token is refused first.
+  grantStatus: createGrantStatusCheck({ reader: new DynamoDbGrantStateReader('grants-table'), ttlSeconds: 30 }),
 });
 const reason = await verifier.verify('not-a-jwt').then(
   () => 'accepted',
