@@ -19,6 +19,7 @@ import { type CookieSettings, FLOW_COOKIES, readCookie } from './http/cookies.js
 import { renderAccountOutcome, renderFlowOutcome } from './http/flow-responses.js';
 import { httpFunction, MAX_BODY_BYTES } from './http/pipeline.js';
 import { DynamoDbAccessAdminStore } from './store/dynamodb-access-admin-store.js';
+import { DynamoDbConsentWithdrawals } from './store/dynamodb-consent-withdrawals.js';
 import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
 import { OpenIdUpstream } from './upstream/openid-upstream.js';
 import { requireEnv } from './wiring/env.js';
@@ -44,6 +45,7 @@ export function depsFromEnv(): HandlerDeps {
   const grants = new DynamoDbGrantStore(grantsTable);
   // A person's grants (the by-subject index) and their revocation; this function has no clients table.
   const access = new DynamoDbAccessAdminStore({ clients: '', grants: grantsTable }, sharedDocumentClient());
+  const consentWithdrawals = new DynamoDbConsentWithdrawals(grantsTable);
   const upstreamSecret = secretReader(ENV.upstreamClientSecret, ENV.upstreamClientSecretArn);
   const cookieKey = requiredSecretReader(ENV.cookieSecret, ENV.cookieSecretArn);
   const upstream = {
@@ -58,6 +60,7 @@ export function depsFromEnv(): HandlerDeps {
     return {
       grants,
       access,
+      consentWithdrawals,
       upstream: new OpenIdUpstream({ ...upstream, ...(clientSecret ? { clientSecret } : {}) }),
       config,
       cookieKey: key,
@@ -143,6 +146,7 @@ const callback: Endpoint = async (event, flow, { issuer, cookies }) => {
     params,
     callbackUrl,
     readCookie(event.headers, cookies, FLOW_COOKIES.transaction),
+    readCookie(event.headers, cookies, FLOW_COOKIES.consent),
   );
   return renderFlowOutcome(audited(event, outcome), cookies);
 };

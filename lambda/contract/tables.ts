@@ -28,4 +28,6 @@ export const GRANT_KEY_PREFIXES = {
   assertion: 'jti#',
   /** Cached JWKS fetched from a client's `jwks_uri`. */
   jwks: 'jwks#',
+  /** A person's withdrawal of a client's access, by digest of both (consent-memory.ts ConsentWithdrawals). */
+  consentWithdrawal: 'consent#',
 } as const;

@@ -58,7 +58,11 @@ export interface AccessAdminStore {
   grantsOfSubject(subject: string): Promise<GrantSummary[]>;
   /** Every grant given to a client. */
   grantsOfClient(clientId: string): Promise<GrantSummary[]>;
-  /** Ends the grant and every token it issued; the first revocation's time stays. */
+  /**
+   * Ends the grant and every token it issued (the first revocation's time stays), and withdraws
+   * the person's consent to that client: no browser's remembered approval skips the consent page
+   * for it any more (domain/consent-memory.ts ConsentWithdrawals).
+   */
   revokeGrant(grantId: string, now: number): Promise<Revocation>;
 }
 

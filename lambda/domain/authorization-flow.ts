@@ -15,7 +15,7 @@ import { ENDPOINTS } from '../contract/endpoints.js';
 import { DEFAULT_LIFETIMES } from '../contract/environment.js';
 import { openAccountSession } from './account-session.js';
 import { parseAuthorizationRequest, redirectWithParams } from './authorization-request.js';
-import { type Approval, ConsentMemory } from './consent-memory.js';
+import { type Approval, ConsentMemory, type ConsentWithdrawals } from './consent-memory.js';
 import { constantTimeEqual } from './constant-time.js';
 import { newSecret } from './credentials.js';
 import type { GrantStore, PendingAuthorization, PendingSignIn } from './grants.js';
@@ -28,6 +28,8 @@ import { type UpstreamIdentityProvider, UpstreamLoginError } from './upstream.js
 
 export interface FlowDeps {
   grants: GrantStore;
+  /** Withdrawals of consent on the server, which outrank approvals a browser remembers from before. */
+  consentWithdrawals: ConsentWithdrawals;
   upstream: UpstreamIdentityProvider;
   config: ServerConfig;
   cookieKey: string;
@@ -255,7 +257,10 @@ export async function startAuthorization(
     resource,
     scope,
   };
-  const covered = memory.covers(approval);
+  const approvedAt = memory.approvedAt(approval);
+  const covered = approvedAt !== undefined;
+  // prompt=consent: the page, even for what was approved before.
+  const skipConsent = covered && !request.prompt.has('consent');
   // OpenID Connect prompt=none: no page at all; without an approval covering it, consent_required.
   if (request.prompt.has('none') && !covered) {
     return refuse(
@@ -279,6 +284,7 @@ export async function startAuthorization(
     ...(request.prompt.has('none') ? { upstream_prompt: 'none' as const } : {}),
     ...(request.prompt.has('login') ? { upstream_prompt: 'login' as const } : {}),
     ...(request.maxAge !== undefined ? { max_age: request.maxAge } : {}),
+    ...(skipConsent ? { remembered_approval_at: approvedAt } : {}),
     expires_at: deps.now() + DEFAULT_LIFETIMES.pendingAuthorization,
   };
   await deps.grants.putPending(pending);
@@ -288,8 +294,7 @@ export async function startAuthorization(
     maxAgeSeconds: DEFAULT_LIFETIMES.pendingAuthorization,
   };
 
-  // prompt=consent: the page, even for what was approved before.
-  if (covered && !request.prompt.has('consent')) {
+  if (skipConsent) {
     return toUpstream(deps, pending, [bind], 302);
   }
   return {
@@ -346,13 +351,16 @@ export async function submitConsent(deps: FlowDeps, submission: ConsentSubmissio
     const audited: FlowAudit = { event: 'consent.denied', clientId: pending.client_id };
     return { ...errorToClient(deps, pending.redirect_uri, error, pending.state, 303), audited };
   }
-  const remembered = rememberedConsent(deps, submission.consentCookie).remember({
-    clientId: pending.client_id,
-    clientVersion: pending.client_version ?? '',
-    redirectUri: pending.redirect_uri,
-    resource: pending.resource,
-    scope: pending.scope,
-  });
+  const remembered = rememberedConsent(deps, submission.consentCookie).remember(
+    {
+      clientId: pending.client_id,
+      clientVersion: pending.client_version ?? '',
+      redirectUri: pending.redirect_uri,
+      resource: pending.resource,
+      scope: pending.scope,
+    },
+    deps.now(),
+  );
   const consent = rememberInBrowser(deps, remembered);
   const audited: FlowAudit = { event: 'consent.allowed', clientId: pending.client_id };
   return { ...(await toUpstream(deps, pending, [consent], 303)), audited };
@@ -363,6 +371,7 @@ export async function completeCallback(
   params: Readonly<Record<string, string>>,
   callbackUrl: URL,
   transactionCookie: string | undefined,
+  consentCookie?: string,
 ): Promise<FlowOutcome> {
   const state = params.state ?? '';
   if (!state || !boundTo(deps, transactionCookie, state)) {
@@ -379,6 +388,24 @@ export async function completeCallback(
   } catch (error) {
     if (!(error instanceof UpstreamLoginError)) return unavailableToClient(deps, pending, error);
     return errorToClient(deps, pending.redirect_uri, upstreamRefusal(error), pending.state);
+  }
+  if (pending.remembered_approval_at !== undefined) {
+    // The consent page was skipped for a remembered approval: unless the person withdrew it since.
+    let withdrawnAt: number | undefined;
+    try {
+      withdrawnAt = await deps.consentWithdrawals.withdrawnAt(subject, pending.client_id);
+    } catch (error) {
+      return unavailableToClient(deps, pending, error);
+    }
+    if (withdrawnAt !== undefined && withdrawnAt >= pending.remembered_approval_at) {
+      const error = new OAuthError(
+        'access_denied',
+        "The person removed this application's access; connect again to approve it.",
+      );
+      const refused = errorToClient(deps, pending.redirect_uri, error, pending.state);
+      const forgotten = rememberedConsent(deps, consentCookie).forget(pending.client_id);
+      return { ...refused, browser: [...refused.browser, rememberInBrowser(deps, forgotten)] };
+    }
   }
   let code: string;
   try {

@@ -26,10 +26,12 @@ export interface Approval {
 }
 
 /**
- * One remembered approval: [client+version+redirect URI, resource, scopes, client], each as a
- * digest; the last one lets the person's connected apps page forget a client whatever its version.
+ * One remembered approval: [client+version+redirect URI, resource, scopes, client] as digests,
+ * then when it was given (seconds). The client digest lets the connected apps page forget a
+ * client whatever its version; the time lets a withdrawal elsewhere (another browser, the admin
+ * CLI) outrank an approval given before it (ConsentWithdrawals).
  */
-type Entry = [string, string, string[], string];
+type Entry = [string, string, string[], string, number];
 
 const digest = (length: number, ...parts: string[]) =>
   createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, length);
@@ -71,12 +73,13 @@ export class ConsentMemory {
       const entries = parsed.filter(
         (entry): entry is Entry =>
           Array.isArray(entry) &&
-          entry.length === 4 &&
+          entry.length === 5 &&
           typeof entry[0] === 'string' &&
           typeof entry[1] === 'string' &&
           Array.isArray(entry[2]) &&
           entry[2].every((item: unknown) => typeof item === 'string') &&
-          typeof entry[3] === 'string',
+          typeof entry[3] === 'string' &&
+          Number.isSafeInteger(entry[4]),
       );
       return new ConsentMemory(entries.slice(0, MAX_APPROVALS));
     } catch {
@@ -90,14 +93,24 @@ export class ConsentMemory {
 
   /** Whether this approval, or a wider one, was given in this browser. */
   covers(request: Approval): boolean {
+    return this.approvedAt(request) !== undefined;
+  }
+
+  /** When this browser gave an approval covering this one (its latest), if it did. */
+  approvedAt(request: Approval): number | undefined {
     const key = clientKey(request.clientId, request.clientVersion, request.redirectUri);
     const resource = resourceKey(request.resource);
-    return this.entries.some(
-      ([client, approvedResource, scopes]) =>
+    let latest: number | undefined;
+    for (const [client, approvedResource, scopes, , at] of this.entries) {
+      if (
         client === key &&
         approvedResource === resource &&
-        scopesOf(request.scope).every((scope) => scopes.includes(scopeKey(scope))),
-    );
+        scopesOf(request.scope).every((scope) => scopes.includes(scopeKey(scope)))
+      ) {
+        latest = Math.max(latest ?? at, at);
+      }
+    }
+    return latest;
   }
 
   /**
@@ -109,13 +122,14 @@ export class ConsentMemory {
     return this.entries.some(([client]) => client === key);
   }
 
-  /** With this approval first (replacing an older one for the same client, URI and resource). */
-  remember(approval: Approval): ConsentMemory {
+  /** With this approval, given at `approvedAt`, first (replacing an older one for the same client, URI and resource). */
+  remember(approval: Approval, approvedAt: number): ConsentMemory {
     const entry: Entry = [
       clientKey(approval.clientId, approval.clientVersion, approval.redirectUri),
       resourceKey(approval.resource),
       scopesOf(approval.scope).map(scopeKey),
       clientIdKey(approval.clientId),
+      approvedAt,
     ];
     const others = this.entries.filter(([client, resource]) => client !== entry[0] || resource !== entry[1]);
     return new ConsentMemory([entry, ...others].slice(0, MAX_APPROVALS));
@@ -130,4 +144,15 @@ export class ConsentMemory {
   get size(): number {
     return this.entries.length;
   }
+}
+
+/**
+ * A person's withdrawal of a client's access (the connected apps page, the admin CLI), kept on
+ * the server so that it reaches every browser: an approval remembered before it no longer skips
+ * the consent page, whichever browser remembers it. Keyed by person and client; kept as long as
+ * a remembered approval can live.
+ */
+export interface ConsentWithdrawals {
+  /** When this person last withdrew this client's access, if they did within the memory's lifetime. */
+  withdrawnAt(subject: string, clientId: string): Promise<number | undefined>;
 }

@@ -26,6 +26,11 @@ export interface PendingAuthorization {
   upstream_prompt?: 'none' | 'login';
   /** The client's max_age, passed to the provider and checked against auth_time. */
   max_age?: number;
+  /**
+   * Set when the consent page was skipped for an approval this browser remembered, given then
+   * (seconds): the callback checks the person did not withdraw the client's access since.
+   */
+  remembered_approval_at?: number;
   /** Seconds since the epoch. */
   expires_at: number;
 }

@@ -33,6 +33,7 @@ import {
   type Revocation,
 } from '../domain/access-admin.js';
 import { isActivationExpired, type StoredClient } from '../domain/client-activity.js';
+import { DynamoDbConsentWithdrawals } from './dynamodb-consent-withdrawals.js';
 
 /** DynamoDB's limit for a partition key value. */
 const MAX_KEY_BYTES = 2048;
@@ -92,7 +93,11 @@ export class DynamoDbAccessAdminStore implements AccessAdminStore {
     private readonly documentClient: DynamoDBDocumentClient,
     /** The clock activation deadlines are read against, in seconds. */
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
-  ) {}
+  ) {
+    this.withdrawals = new DynamoDbConsentWithdrawals(tables.grants, documentClient);
+  }
+
+  private readonly withdrawals: DynamoDbConsentWithdrawals;
 
   private summary(item: Record<string, unknown>): ClientSummary {
     const stored = item as unknown as StoredClient;
@@ -205,7 +210,7 @@ export class DynamoDbAccessAdminStore implements AccessAdminStore {
     if (!storableKey(grantId) || Buffer.byteLength(pk) > MAX_KEY_BYTES) return { outcome: 'missing' };
     try {
       // The same write as the token service's revocation (dynamodb-grant-store.ts revokeGrant),
-      // answering with the time already there, if any.
+      // answering with the grant as it was (for whom, which client, and the time already there).
       const { Attributes } = await this.documentClient.send(
         new UpdateCommand({
           TableName: this.tables.grants,
@@ -214,9 +219,12 @@ export class DynamoDbAccessAdminStore implements AccessAdminStore {
           ConditionExpression: 'attribute_exists(#pk)',
           ExpressionAttributeNames: { '#pk': GRANTS_TABLE_KEY, '#revoked': 'revoked_at' },
           ExpressionAttributeValues: { ':now': now },
-          ReturnValues: 'UPDATED_OLD',
+          ReturnValues: 'ALL_OLD',
         }),
       );
+      // An operator or the person ended it: no browser's remembered approval may bring it back.
+      const { subject, client_id: clientId } = (Attributes ?? {}) as { subject?: string; client_id?: string };
+      if (subject && clientId) await this.withdrawals.withdraw(subject, clientId, now);
       const before = Attributes?.revoked_at as number | undefined;
       return before === undefined ? { outcome: 'revoked' } : { outcome: 'already-revoked', revokedAt: before };
     } catch (error) {

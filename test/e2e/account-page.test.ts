@@ -52,6 +52,8 @@ let notes: RegisteredTestClient;
 let calendar: RegisteredTestClient;
 const alice = new CookieJar();
 const bob = new CookieJar();
+/** alice's other browser, where she approved Notes too. */
+const aliceLaptop = new CookieJar();
 const tokens = { aliceNotes: '', aliceCalendar: '', bobNotes: '' };
 
 beforeAll(async () => {
@@ -65,6 +67,7 @@ beforeAll(async () => {
   tokens.aliceNotes = await signIn(notes, alice, 'alice');
   tokens.aliceCalendar = await signIn(calendar, alice, 'alice');
   tokens.bobNotes = await signIn(notes, bob, 'bob');
+  await signIn(notes, aliceLaptop, 'alice');
 }, 60_000);
 
 describe('GET /account', () => {
@@ -176,12 +179,37 @@ describe('POST /account', () => {
     expect((asked as { url: URL }).url.searchParams.get('error')).toBe('access_denied');
   });
 
+  it("reaches alice's other browser: its remembered approval no longer skips the consent page", async () => {
+    // That browser still remembers approving Notes: it skips the page, and after sign-in the
+    // gateway sees the withdrawal and sends the client access_denied instead of a code.
+    const first = await authorizationUrl(as, notes);
+    const refused = await runBrowser(first.url, notes.redirectUri, aliceLaptop, {
+      decision: 'allow',
+      username: 'alice',
+    });
+    const refusedAt = (refused as { url: URL }).url;
+    expect(refusedAt.searchParams.get('error')).toBe('access_denied');
+    expect(refusedAt.searchParams.get('error_description')).toMatch(/removed/);
+    expect(refusedAt.searchParams.get('code')).toBeNull();
+    // Then it has forgotten the approval: the consent page is shown (and Deny is pressed).
+    const second = await authorizationUrl(as, notes);
+    const asked = await runBrowser(second.url, notes.redirectUri, aliceLaptop, { decision: 'deny', username: 'alice' });
+    expect((asked as { url: URL }).url.searchParams.get('error_description')).toMatch(/declined/);
+    // Approving again on the page works: a new approval outranks the old withdrawal.
+    const third = await authorizationUrl(as, notes);
+    const approved = await runBrowser(third.url, notes.redirectUri, aliceLaptop, {
+      decision: 'allow',
+      username: 'alice',
+    });
+    expect((approved as { url: URL }).url.searchParams.get('code')).toEqual(expect.any(String));
+  });
+
   it('removing an app that has no live grant changes nothing and returns to the list', async () => {
     const page = await openAccount(alice, 'alice');
     const [form] = parseForms(page.body, page.url);
     const response = await post({ ...form.fields, client: 'no-such-client' }, { origin: gateway.url });
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toBe(`${gateway.url}/account`);
-    expect(listedClients((await openAccount(alice, 'alice')).body)).toEqual([calendar.client.client_id]);
+    expect(listedClients((await openAccount(alice, 'alice')).body)).toEqual(listedClients(page.body));
   });
 });

@@ -6,8 +6,16 @@
  */
 import { execFile } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CookieJar } from '../support/browser-like.js';
 import { useLocalServer } from '../support/local-server-fixture.js';
-import { discover, obtainTokens, type RegisteredTestClient, registerTestClient } from '../support/oauth-flow.js';
+import {
+  authorizationUrl,
+  discover,
+  obtainTokens,
+  type RegisteredTestClient,
+  registerTestClient,
+  runBrowser,
+} from '../support/oauth-flow.js';
 
 const gateway = useLocalServer();
 
@@ -216,6 +224,23 @@ describe('clients delete', () => {
     const listed = await json<{ clients: Array<{ client_id: string }> }>(['clients', 'list']);
     expect(listed.clients.map((client) => client.client_id)).not.toContain(second.client.client_id);
     expect((await admin(['clients', 'delete', second.client.client_id])).code).toBe(1);
+  });
+});
+
+describe('off-boarding reaches every browser', () => {
+  it("a browser that remembers the person's approval no longer skips the consent page for it", async () => {
+    const as = await discover(gateway.url);
+    const app = await registerTestClient(as, 'none', 'https://third.example/callback', { client_name: 'Third App' });
+    const browser = new CookieJar();
+    await obtainTokens(as, app, { jar: browser, username: 'carol' });
+    const revoked = await admin(['grants', 'revoke', '--subject', 'carol']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    // The browser remembers approving Third App, skips the page, and is refused after sign-in.
+    const attempt = await authorizationUrl(as, app);
+    const landing = await runBrowser(attempt.url, app.redirectUri, browser, { decision: 'allow', username: 'carol' });
+    const landed = (landing as { url: URL }).url;
+    expect(landed.searchParams.get('error')).toBe('access_denied');
+    expect(landed.searchParams.get('code')).toBeNull();
   });
 });
 

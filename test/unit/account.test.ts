@@ -95,7 +95,15 @@ beforeEach(() => {
     grant({ grant_id: 'b1', client_id: 'notes', subject: 'bob' }),
   ]);
   upstream = new Upstream();
-  deps = { grants: new MemoryGrantStore(), upstream, config: CONFIG, cookieKey: KEY, now: () => NOW, access };
+  deps = {
+    grants: new MemoryGrantStore(),
+    upstream,
+    consentWithdrawals: { withdrawnAt: async () => undefined },
+    config: CONFIG,
+    cookieKey: KEY,
+    now: () => NOW,
+    access,
+  };
 });
 
 const session = (subject = 'alice') => openAccountSession(KEY, subject, NOW).value;
@@ -249,9 +257,9 @@ describe('POST /account', () => {
       scope: 'mcp:read',
     });
     const memory = ConsentMemory.empty()
-      .remember(approval('notes', 'v1'))
-      .remember(approval('notes', 'v2'))
-      .remember(approval('calendar', 'v1'));
+      .remember(approval('notes', 'v1'), NOW - 30)
+      .remember(approval('notes', 'v2'), NOW - 20)
+      .remember(approval('calendar', 'v1'), NOW - 10);
     const { value, fields } = form('notes');
     const { outcome } = await endAccess(deps, {
       form: fields,

@@ -140,12 +140,22 @@ let clock: number;
 let grants: MemoryGrantStore;
 let upstream: FakeUpstream;
 let deps: FlowDeps;
+/** Withdrawals of consent by `<subject> <client id>`, as the connected apps page records them. */
+let withdrawals: Map<string, number>;
 
 beforeEach(() => {
   clock = START;
   grants = new MemoryGrantStore();
   upstream = new FakeUpstream();
-  deps = { grants, upstream, config: CONFIG, cookieKey: COOKIE_KEY, now: () => clock };
+  withdrawals = new Map();
+  deps = {
+    grants,
+    upstream,
+    consentWithdrawals: { withdrawnAt: async (subject, clientId) => withdrawals.get(`${subject} ${clientId}`) },
+    config: CONFIG,
+    cookieKey: COOKIE_KEY,
+    now: () => clock,
+  };
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -276,14 +286,17 @@ const bindTransaction = (id: string): BrowserState => ({
 
 /** The consent cookie of a browser that approved `client` for `approved` (default: the request `query` makes). */
 function approvedCookie(client: AdmittedClient, approved: Partial<Approval> = {}): string {
-  const memory = ConsentMemory.empty().remember({
-    clientId: client.clientId,
-    clientVersion: client.clientVersion,
-    redirectUri: client.redirectUri,
-    resource: RESOURCE,
-    scope: 'mcp:read',
-    ...approved,
-  });
+  const memory = ConsentMemory.empty().remember(
+    {
+      clientId: client.clientId,
+      clientVersion: client.clientVersion,
+      redirectUri: client.redirectUri,
+      resource: RESOURCE,
+      scope: 'mcp:read',
+      ...approved,
+    },
+    clock - 60,
+  );
   return signValue(COOKIE_KEY, CONSENT_PURPOSE, memory.serialize());
 }
 
@@ -613,6 +626,76 @@ describe('startAuthorization: remembered consent skips the consent page for the 
 // ---------------------------------------------------------------------------------------------
 // POST /consent
 // ---------------------------------------------------------------------------------------------
+
+describe('completeCallback: a withdrawal on the server outranks an approval a browser remembers from before it', () => {
+  /** A remembered approval from 60 s ago, and the flow it lets straight upstream: its pending id. */
+  async function rememberedFlow(): Promise<{ pendingId: string; cookie: string }> {
+    const cookie = approvedCookie(CLIENT_A);
+    const redirect = asRedirect(await start({ state: 'again' }, CLIENT_A, cookie));
+    expect(target(redirect.url)).toBe(UPSTREAM_AUTHORIZE);
+    return { pendingId: redirect.params.state, cookie };
+  }
+
+  function remembered(pendingId: string, cookie: string) {
+    const url = new URL(`${ISSUER}${ENDPOINTS.callback}`);
+    const params = upstream.signedIn(pendingId);
+    for (const [name, value] of Object.entries(params)) url.searchParams.append(name, value);
+    return completeCallback(deps, params, url, signedTx(pendingId), cookie);
+  }
+
+  it('the pending request keeps when the remembered approval was given; one shown the page keeps nothing', async () => {
+    const { pendingId } = await rememberedFlow();
+    expect(await grants.getPending(pendingId)).toMatchObject({ remembered_approval_at: clock - 60 });
+    const shown = await consentView();
+    expect(await grants.getPending(shown.requestId)).not.toHaveProperty('remembered_approval_at');
+  });
+
+  it('withdrawn after the approval: access_denied to the client, no code, and this browser forgets the client', async () => {
+    const { pendingId, cookie } = await rememberedFlow();
+    withdrawals.set(`alice ${CLIENT_A.clientId}`, clock - 10);
+    const outcome = await remembered(pendingId, cookie);
+    const refused = asRedirect(outcome);
+    expect(target(refused.url)).toBe(CLIENT_A.redirectUri);
+    expect(refused.params).toMatchObject({ error: 'access_denied', state: 'again', iss: ISSUER });
+    expect(refused.params.code).toBeUndefined();
+    expect(grants.size, 'no grant stored').toBe(0);
+    const kept = ConsentMemory.parse(verifySignedValue(COOKIE_KEY, CONSENT_PURPOSE, consentCookieOf(outcome)));
+    expect(kept.size).toBe(0);
+    // The next connection in this browser shows the consent page.
+    asConsent(await start({}, CLIENT_A, consentCookieOf(outcome)));
+  });
+
+  it("withdrawn before the approval, or another person's or client's withdrawal: the code as usual", async () => {
+    withdrawals.set(`alice ${CLIENT_A.clientId}`, clock - 61);
+    withdrawals.set(`bob ${CLIENT_A.clientId}`, clock);
+    withdrawals.set(`alice ${CLIENT_B.clientId}`, clock);
+    const { pendingId, cookie } = await rememberedFlow();
+    const redirect = asRedirect(await remembered(pendingId, cookie));
+    expect(redirect.params.code).toEqual(expect.any(String));
+  });
+
+  it('a withdrawal in the same second as the approval wins (fail closed)', async () => {
+    withdrawals.set(`alice ${CLIENT_A.clientId}`, clock - 60);
+    const { pendingId, cookie } = await rememberedFlow();
+    expect(asRedirect(await remembered(pendingId, cookie)).params.error).toBe('access_denied');
+  });
+
+  it('withdrawals that cannot be read: temporarily_unavailable to the client, no code', async () => {
+    deps = { ...deps, consentWithdrawals: { withdrawnAt: () => Promise.reject(new UnavailableError('down')) } };
+    const { pendingId, cookie } = await rememberedFlow();
+    const redirect = asRedirect(await remembered(pendingId, cookie));
+    expect(redirect.params.error).toBe('temporarily_unavailable');
+    expect(grants.size, 'no grant stored').toBe(0);
+  });
+
+  it('an approval given on the page now is not checked against withdrawals before it', async () => {
+    withdrawals.set(`alice ${CLIENT_A.clientId}`, clock);
+    deps = { ...deps, consentWithdrawals: { withdrawnAt: () => Promise.reject(new Error('not to be read')) } };
+    const pendingId = await atUpstream();
+    const redirect = asRedirect(await callback(upstream.signedIn(pendingId), pendingId));
+    expect(redirect.params.code).toEqual(expect.any(String));
+  });
+});
 
 describe('submitConsent: the form token and the transaction cookie (CSRF, RFC 6749 10.12, RFC 9700 4.7)', () => {
   it.each([

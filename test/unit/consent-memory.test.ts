@@ -22,7 +22,7 @@ const CLIENT: RegisteredClient = {
 };
 
 describe('ConsentMemory', () => {
-  const memory = ConsentMemory.empty().remember(APPROVAL);
+  const memory = ConsentMemory.empty().remember(APPROVAL, 1_800_000_000);
 
   it('covers the approval, and any narrower scope of it', () => {
     expect(memory.covers(APPROVAL)).toBe(true);
@@ -55,14 +55,15 @@ describe('ConsentMemory', () => {
   });
 
   it('a new approval for the same client, URI and resource replaces the old one (scopes are not merged)', () => {
-    const narrowed = memory.remember({ ...APPROVAL, scope: 'files:read' });
+    const narrowed = memory.remember({ ...APPROVAL, scope: 'files:read' }, 1_800_000_001);
     expect(narrowed.size).toBe(1);
     expect(narrowed.covers(APPROVAL)).toBe(false);
   });
 
   it(`keeps the ${MAX_APPROVALS} newest approvals`, () => {
     let many = ConsentMemory.empty();
-    for (let i = 0; i <= MAX_APPROVALS; i++) many = many.remember({ ...APPROVAL, clientId: `client-${i}` });
+    for (let i = 0; i <= MAX_APPROVALS; i++)
+      many = many.remember({ ...APPROVAL, clientId: `client-${i}` }, 1_800_000_000 + i);
     expect(many.size).toBe(MAX_APPROVALS);
     expect(many.covers({ ...APPROVAL, clientId: 'client-0' })).toBe(false);
     expect(many.covers({ ...APPROVAL, clientId: `client-${MAX_APPROVALS}` })).toBe(true);
