@@ -3,7 +3,8 @@
  * way a grant ends stops its access tokens at /mcp, answered `401 invalid_token` with the
  * resource's Bearer challenge, within GRANT_STATUS_CACHE_SECONDS. POST /revoke with a refresh
  * token or with an access token, a replayed code (RFC 6749 4.1.2), a replayed refresh token
- * outside the grace window, the admin CLI (one grant, a person, a deleted client). A server
+ * outside the grace window, the admin CLI (one grant, a person, a deleted client), the connected
+ * apps page's "Remove access". A server
  * caching 1 s shows the bound itself: an answer it cached is kept that long, then the revocation
  * is seen. With the grants table unreachable and nothing cached, /mcp refuses with 503.
  */
@@ -11,6 +12,7 @@ import { execFile } from 'node:child_process';
 import * as oauth from 'oauth4webapi';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/contract/environment.js';
+import { CookieJar, parseForms } from '../support/browser-like.js';
 import { useDynalite } from '../support/dynalite.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { type LocalServer, useLocalServer, useLocalServers } from '../support/local-server-fixture.js';
@@ -19,6 +21,7 @@ import {
   discover,
   INSECURE,
   obtainTokens,
+  openAccountPage,
   type RegisteredTestClient,
   registerTestClient,
   runBrowser,
@@ -207,6 +210,33 @@ describe('the admin CLI’s revocations stop access tokens too', () => {
     expect(deleted.code, deleted.stderr).toBe(0);
     await expectRefused(strict, ofClient.access_token);
   }, 60_000);
+});
+
+describe('the connected apps page’s Remove access stops access tokens too', () => {
+  it('a person removes the client at /account: its access token is refused at /mcp', async () => {
+    const flow = await newClient(strict);
+    const jar = new CookieJar();
+    const tokens = await obtainTokens(flow.as, flow.registered, { jar, username: 'frank' });
+    await expectAdmitted(strict, tokens.access_token);
+    const page = await openAccountPage(strict.url, jar, 'frank');
+    const form = parseForms(page.body, page.url).find(
+      (each) => each.fields.client === flow.registered.client.client_id,
+    );
+    expect(form, page.body.slice(0, 500)).toBeDefined();
+    const cookie = jar.header(new URL(`${strict.url}/account`));
+    const removed = await fetch(`${strict.url}/account`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: new URL(strict.url).origin,
+        ...(cookie ? { cookie } : {}),
+      },
+      body: new URLSearchParams(form?.fields ?? {}),
+    });
+    expect(removed.status).toBe(303);
+    await expectRefused(strict, tokens.access_token);
+  });
 });
 
 describe('the bound: GRANT_STATUS_CACHE_SECONDS=1', () => {
