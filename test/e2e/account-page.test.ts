@@ -18,7 +18,8 @@ import {
   runBrowser,
 } from '../support/oauth-flow.js';
 
-const gateway = useLocalServer();
+// INFO: the audit lines are written at INFO.
+const gateway = useLocalServer({ POWERTOOLS_LOG_LEVEL: 'INFO' });
 
 async function refresh(registered: RegisteredTestClient, refreshToken: string) {
   const response = await fetch(`${gateway.url}/token`, {
@@ -156,8 +157,23 @@ describe('POST /account', () => {
     expect((skipped as { url: URL }).url.searchParams.get('code')).toBeTruthy();
 
     const form = await aliceForm(notes.client.client_id);
+    const logged = gateway.process.output().length;
     const removed = await post(form.fields, { origin: gateway.url });
     expect(removed.status).toBe(303);
+    // One access.revoked audit line per grant ended, naming person and client, never a secret.
+    const audits = gateway.process
+      .output()
+      .slice(logged)
+      .split('\n')
+      .filter((line) => line.includes('"access.revoked"'))
+      .map((line) => (JSON.parse(line) as { audit: Record<string, string> }).audit);
+    // Every grant alice gave Notes: the sign-ins above and the remembered-consent one, at least 2.
+    expect(audits.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(audits.map((audit) => audit.grant_id)).size).toBe(audits.length);
+    for (const audit of audits) {
+      expect(audit).toMatchObject({ event: 'access.revoked', client_id: notes.client.client_id, subject: 'alice' });
+      expect(audit.grant_id).toEqual(expect.any(String));
+    }
     expect(removed.headers.get('location')).toBe(`${gateway.url}/account`);
     jar(alice, removed);
     const page = await openAccount(alice, 'alice');
