@@ -17,7 +17,7 @@
  *     reader: new DynamoDbGrantStateReader(process.env.GRANTS_TABLE_NAME!), ttlSeconds: 30 });
  *   const verifier = createAccessTokenVerifier({ issuer, audience, jwks, grantStatus });
  *
- * It needs dynamodb:GetItem on the grants table, with dynamodb:LeadingKeys `grant#*`.
+ * It needs dynamodb:GetItem on the grants table, with dynamodb:LeadingKeys `grant#*` and `deleted#*`.
  */
 
 export { createDocumentClient } from './aws/dynamodb.js';

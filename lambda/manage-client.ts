@@ -10,6 +10,7 @@ import { audit } from './http/audit.js';
 import { jsonBodyFunction } from './http/pipeline.js';
 import { countWithDimension } from './http/powertools.js';
 import { jsonResponse, NO_STORE_HEADERS } from './http/responses.js';
+import { DynamoDbClientDeletions } from './store/dynamodb-client-deletions.js';
 import { DynamoDbClientStore } from './store/dynamodb-client-store.js';
 import { redirectUriPolicyFromEnv, requireEnv } from './wiring/env.js';
 import { serverConfigFromEnv } from './wiring/server-config.js';
@@ -18,10 +19,14 @@ import { serverConfigFromEnv } from './wiring/server-config.js';
 export type HandlerDeps = ManagementDeps;
 
 export function depsFromEnv(): HandlerDeps {
+  const config = serverConfigFromEnv();
   return {
     store: new DynamoDbClientStore(requireEnv(ENV.tableName)),
     validate: clientMetadataValidator(redirectUriPolicyFromEnv()),
-    issuer: serverConfigFromEnv().issuer,
+    issuer: config.issuer,
+    deletions: new DynamoDbClientDeletions(requireEnv(ENV.grantsTableName)),
+    accessTokenTtl: config.accessTokenTtl,
+    now: () => Math.floor(Date.now() / 1000),
   };
 }
 

@@ -55,7 +55,9 @@ export const FUNCTIONS = {
     entry: 'manage-client.ts',
     description: 'RFC 7592 client configuration: read, replace, delete',
     clients: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-    grants: [],
+    // A deleted client is remembered (deleted#) until its access tokens expire: the token authorizer refuses them.
+    grants: ['dynamodb:PutItem'],
+    grantsKeyPrefixes: [GRANT_KEY_PREFIXES.deletedClient],
     server: true,
   },
   redirectUriAuthorizer: {
@@ -122,7 +124,7 @@ export const FUNCTIONS = {
     clients: [],
     // The state of the grant a token names (revoked, expired), one GetItem per grant per cache period.
     grants: ['dynamodb:GetItem'],
-    grantsKeyPrefixes: [GRANT_KEY_PREFIXES.grant],
+    grantsKeyPrefixes: [GRANT_KEY_PREFIXES.grant, GRANT_KEY_PREFIXES.deletedClient],
     resourceServer: true,
   },
   protectedResourceMetadata: {

@@ -30,4 +30,9 @@ export const GRANT_KEY_PREFIXES = {
   jwks: 'jwks#',
   /** A person's withdrawal of a client's access, by digest of both (consent-memory.ts ConsentWithdrawals). */
   consentWithdrawal: 'consent#',
+  /**
+   * A client deleted through RFC 7592, by digest of its id, kept until its last access token has
+   * expired: the token authorizer refuses the tokens of its grants (grant-status.ts).
+   */
+  deletedClient: 'deleted#',
 } as const;

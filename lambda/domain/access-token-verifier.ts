@@ -156,7 +156,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
         throw classify(error);
       }
       const verified = claimsOf(payload);
-      if (options.grantStatus) await checkGrant(options.grantStatus, verified.grantId);
+      if (options.grantStatus) await checkGrant(options.grantStatus, verified.grantId, verified.clientId);
       return verified;
     },
   };
@@ -213,10 +213,10 @@ function classify(error: unknown): Error {
 }
 
 /** Only a live grant's token passes; a read that failed stays a GrantStatusUnavailableError (not the token's fault). */
-async function checkGrant(check: Pick<GrantStatusCheck, 'status'>, grantId: string): Promise<void> {
+async function checkGrant(check: Pick<GrantStatusCheck, 'status'>, grantId: string, clientId: string): Promise<void> {
   let status: Awaited<ReturnType<GrantStatusCheck['status']>>;
   try {
-    status = await check.status(grantId);
+    status = await check.status(grantId, clientId);
   } catch (error) {
     throw error instanceof GrantStatusUnavailableError ? error : new GrantStatusUnavailableError({ cause: error });
   }

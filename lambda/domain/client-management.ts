@@ -11,10 +11,24 @@ import { hashSecret, newSecret, secretMatchesHash } from './credentials.js';
 import { OAuthError } from './oauth-error.js';
 import { type ClientInformation, clientInformation } from './registration.js';
 
+/** Where a deleted client is remembered until its last access token has expired. */
+export interface ClientDeletions {
+  record(clientId: string, now: number, keepUntil: number): Promise<void>;
+}
+
 export interface ManagementDeps {
   store: ClientManagementStore;
   validate: (body: unknown) => MetadataResult;
   issuer: string;
+  /**
+   * RFC 7592 section 2.3: deleting a client SHOULD invalidate its grants and active access tokens.
+   * Its refresh tokens stop with the record (invalid_client); its access tokens stop within the
+   * resource's grant-status cache period, since the token authorizer reads this beside the grant.
+   */
+  deletions: ClientDeletions;
+  /** The access-token lifetime: how long a deletion must be remembered. */
+  accessTokenTtl: number;
+  now: () => number;
 }
 
 /** Fields the server sets; a client may not send them in an update (RFC 7592 section 2.2). */
@@ -106,5 +120,9 @@ export async function replaceClient(
 
 export async function deleteClient(deps: ManagementDeps, clientId: string, authorization: string | undefined) {
   const { tokenHash } = await authorizedClient(deps, clientId, authorization);
+  // Recorded first: should the removal fail, the client deletes again; the reverse order could
+  // leave it gone with its access tokens still accepted.
+  const now = deps.now();
+  await deps.deletions.record(clientId, now, now + deps.accessTokenTtl);
   if (!(await deps.store.remove(clientId, tokenHash))) throw invalidToken();
 }

@@ -20,9 +20,13 @@ export interface GrantState {
   grant_expires_at: number;
 }
 
-/** The port: one grant's state by its id, undefined when no such grant is stored. */
+/**
+ * The port: one grant's state by its id, undefined when no such grant is stored. Given the
+ * token's client, a client deleted since (RFC 7592 DELETE: "SHOULD immediately invalidate all
+ * existing authorization grants and currently-active access tokens") reads as a revoked grant.
+ */
 export interface GrantStateReader {
-  read(grantId: string): Promise<GrantState | undefined>;
+  read(grantId: string, clientId?: string): Promise<GrantState | undefined>;
 }
 
 export type GrantStatus = 'active' | 'revoked' | 'expired' | 'unknown';
@@ -72,8 +76,11 @@ export interface GrantStatusCheckOptions {
 }
 
 export interface GrantStatusCheck {
-  /** The grant's status; throws GrantStatusUnavailableError when it could not be read. */
-  status(grantId: string): Promise<GrantStatus>;
+  /**
+   * The grant's status (revoked, too, when `clientId`, the token's client, was deleted); throws
+   * GrantStatusUnavailableError when it could not be read.
+   */
+  status(grantId: string, clientId?: string): Promise<GrantStatus>;
   /** How many grants are cached now (for tests and the bench). */
   readonly size: number;
 }
@@ -108,10 +115,10 @@ export function createGrantStatusCheck(options: GrantStatusCheckOptions): GrantS
     }
   }
 
-  async function read(grantId: string): Promise<GrantState | undefined> {
+  async function read(grantId: string, clientId: string | undefined): Promise<GrantState | undefined> {
     let pending = reading.get(grantId);
     if (!pending) {
-      pending = options.reader.read(grantId).finally(() => reading.delete(grantId));
+      pending = options.reader.read(grantId, clientId).finally(() => reading.delete(grantId));
       reading.set(grantId, pending);
     }
     try {
@@ -125,7 +132,7 @@ export function createGrantStatusCheck(options: GrantStatusCheckOptions): GrantS
     get size() {
       return cache.size;
     },
-    async status(grantId) {
+    async status(grantId, clientId) {
       // A malformed id names no grant: no read, and nothing remembered for it.
       if (!isGrantId(grantId)) return 'unknown';
       const at = now();
@@ -136,7 +143,7 @@ export function createGrantStatusCheck(options: GrantStatusCheckOptions): GrantS
       }
       // Stale or absent: read, and forget the stale answer even if the read fails (no Allow from it).
       cache.delete(grantId);
-      const state = await read(grantId);
+      const state = await read(grantId, clientId);
       const status = grantStatusOf(state, at);
       if (ttl > 0) {
         // An active grant is read again when it would have expired, if that comes sooner.

@@ -332,18 +332,20 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
       expect(unused, 'grants in the template that no request of this suite used').toEqual([]);
     });
 
-    it('the token authorizer read grant records only: GetItem of grant# items, allowed by LeadingKeys grant#*', () => {
+    it('the token authorizer read grant records and deleted clients only: GetItem of grant# and deleted# items', () => {
       const reads = deployment.aws.calls.filter(
         (call) => call.caller === 'tokenAuthorizer' && call.service === 'dynamodb',
       );
       expect(reads.length).toBeGreaterThan(0);
       for (const call of reads) {
         expect(call.action).toBe('dynamodb:GetItem');
-        expect(call.context['dynamodb:LeadingKeys']).toEqual([expect.stringMatching(/^grant#/)]);
+        expect(call.context['dynamodb:LeadingKeys']).toEqual([expect.stringMatching(/^(grant|deleted)#/)]);
         expect(call.grantedBy?.conditions).toEqual({
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*'] },
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['grant#*', 'deleted#*'] },
         });
       }
+      // Each check read the grant and its client's deletion, side by side.
+      expect(reads.some((call) => String(call.context['dynamodb:LeadingKeys']).startsWith('deleted#'))).toBe(true);
     });
 
     it('every grant this suite excuses from use is still in the template', () => {

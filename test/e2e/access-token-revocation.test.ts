@@ -188,6 +188,23 @@ function admin(server: LocalServer, args: string[]): Promise<{ code: number; std
   });
 }
 
+describe('a client that deletes itself (RFC 7592 DELETE) loses its access tokens too', () => {
+  it("its access token is refused at /mcp once the registration is deleted; another client's is not", async () => {
+    const mine = await newClient(strict);
+    const other = await newClient(strict);
+    const tokens = await obtainTokens(mine.as, mine.registered);
+    const others = await obtainTokens(other.as, other.registered);
+    await expectAdmitted(strict, tokens.access_token);
+    const deleted = await fetch(mine.registered.client.registration_client_uri as string, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${mine.registered.client.registration_access_token}` },
+    });
+    expect(deleted.status).toBe(204);
+    await expectRefused(strict, tokens.access_token);
+    await expectAdmitted(strict, others.access_token);
+  });
+});
+
 describe('the admin CLI’s revocations stop access tokens too', () => {
   it('grants revoke <grant_id>, grants revoke --subject (off-boarding), clients delete', async () => {
     const flow = await newClient(strict);

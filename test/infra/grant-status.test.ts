@@ -45,7 +45,7 @@ function statementsOf(template: Template, stack: Stack, fn: lambda.IFunction | u
 }
 
 describe('the token authorizer reads grant records, and nothing else', () => {
-  it('GetItem on the grants table alone, under dynamodb:LeadingKeys grant#*', () => {
+  it('GetItem on the grants table alone, under dynamodb:LeadingKeys grant#* and deleted#*', () => {
     const { stack, server, template } = synth();
     const statements = statementsOf(template, stack, server.routes.functions.tokenAuthorizer);
     expect(statements).toHaveLength(1);
@@ -54,7 +54,9 @@ describe('the token authorizer reads grant records, and nothing else', () => {
     expect(JSON.stringify(statement.Resource)).toMatch(/GatewayGrantsTable[A-Z0-9]+/);
     expect(JSON.stringify(statement.Resource)).not.toContain('index');
     expect(statement.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${GRANT_KEY_PREFIXES.grant}*`] },
+      'ForAllValues:StringLike': {
+        'dynamodb:LeadingKeys': [`${GRANT_KEY_PREFIXES.grant}*`, `${GRANT_KEY_PREFIXES.deletedClient}*`],
+      },
     });
   });
 

@@ -19,6 +19,7 @@ import { CLIENTS_TABLE_TTL_ATTRIBUTE } from '../../lambda/contract/tables.js';
 import { DAY_SECONDS, HOUR_SECONDS, isIdleExpired, shouldRecordUse } from '../../lambda/domain/client-activity.js';
 import { clientMetadataValidator } from '../../lambda/domain/client-metadata.js';
 import type { RegisteredClient } from '../../lambda/domain/clients.js';
+import { DynamoDbClientDeletions } from '../../lambda/store/dynamodb-client-deletions.js';
 import { DynamoDbClientStore } from '../../lambda/store/dynamodb-client-store.js';
 import { DynamoDbGrantStore } from '../../lambda/store/dynamodb-grant-store.js';
 import { ClientDirectory } from '../../lambda/wiring/clients.js';
@@ -187,6 +188,9 @@ describe('registration activation (REGISTRATION_ACTIVATION_HOURS)', () => {
         store,
         validate: clientMetadataValidator(),
         issuer: 'https://gateway.example',
+        deletions: new DynamoDbClientDeletions(db.grantsTable, db.documents),
+        accessTokenTtl: 3600,
+        now: clock,
       }) as Handler,
     };
   }

@@ -41,10 +41,21 @@ type Body = Record<string, unknown>;
 
 let store: MemoryClientStore;
 let deps: ManagementDeps;
+/** What deleteClient recorded: [client_id, when, kept until]. */
+let deletions: Array<[string, number, number]>;
+const NOW = 1_800_000_000;
 
 beforeEach(() => {
   store = new MemoryClientStore();
-  deps = { store, validate, issuer: ISSUER };
+  deletions = [];
+  deps = {
+    store,
+    validate,
+    issuer: ISSUER,
+    deletions: { record: async (...deletion) => void deletions.push(deletion) },
+    accessTokenTtl: 3600,
+    now: () => NOW,
+  };
 });
 
 interface Registered {
@@ -511,6 +522,8 @@ describe('deleteClient: the registration is gone, and so is its token (RFC 7592 
     const other = await register(PUBLIC_BODY);
     await expect(deleteClient(deps, mine.clientId, mine.bearer)).resolves.toBeUndefined();
     expect(await store.getById(mine.clientId)).toBeUndefined();
+    // Remembered until every access token issued before it has expired: the resource refuses them.
+    expect(deletions).toEqual([[mine.clientId, NOW, NOW + 3600]]);
     expect(await store.getById(other.clientId), 'only that client').toBeDefined();
     for (const operation of OPERATIONS) {
       expect(seen(await refusal(operate(operation, mine.clientId, mine.bearer))), operation).toStrictEqual(
@@ -532,5 +545,22 @@ describe('deleteClient: the registration is gone, and so is its token (RFC 7592 
       },
     };
     expect(seen(await refusal(deleteClient(deps, mine.clientId, mine.bearer)))).toStrictEqual(INVALID_TOKEN);
+  });
+
+  it("records no deletion for a wrong or another client's token", async () => {
+    const mine = await register(CONFIDENTIAL_BODY);
+    const other = await register(PUBLIC_BODY);
+    await refusal(deleteClient(deps, mine.clientId, other.bearer));
+    await refusal(deleteClient(deps, mine.clientId, 'Bearer not-the-token'));
+    await refusal(deleteClient(deps, mine.clientId, undefined));
+    expect(deletions).toEqual([]);
+    expect(await store.getById(mine.clientId)).toBeDefined();
+  });
+
+  it('a deletion that cannot be recorded leaves the client in place (it can delete again)', async () => {
+    const mine = await register(CONFIDENTIAL_BODY);
+    deps = { ...deps, deletions: { record: () => Promise.reject(new Error('table down')) } };
+    await expect(deleteClient(deps, mine.clientId, mine.bearer)).rejects.toThrow('table down');
+    expect(await store.getById(mine.clientId)).toBeDefined();
   });
 });
