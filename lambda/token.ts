@@ -1,4 +1,4 @@
-/** POST /token: authorization_code and refresh_token grants (RFC 6749 4.1.3, 6). */
+/** POST /token: authorization_code, refresh_token and client_credentials grants (RFC 6749 4.1.3, 6, 4.4). */
 
 import { GRANT_TYPES, type GrantType, isGrantType } from './contract/capabilities.js';
 import { ENV } from './contract/environment.js';
@@ -6,6 +6,7 @@ import { METRIC_DIMENSIONS, METRICS } from './contract/metrics.js';
 import { shouldRecordUse } from './domain/client-activity.js';
 import type { ClientAssertionDeps } from './domain/client-assertion.js';
 import { authenticateClient } from './domain/client-authentication.js';
+import { clientCredentialsGrant } from './domain/client-credentials.js';
 import type { ClientActivityStore, ClientStore, RegisteredClient } from './domain/clients.js';
 import { OAuthError } from './domain/oauth-error.js';
 import { singleParams, singleValuedForm } from './domain/query.js';
@@ -57,6 +58,7 @@ type Grant = (
 const GRANTS: Record<GrantType, Grant> = {
   authorization_code: exchangeAuthorizationCode,
   refresh_token: refreshTokens,
+  client_credentials: clientCredentialsGrant,
 };
 
 /** Idle expiry's record of use: at most one write per client per day; a failure never costs the tokens. */

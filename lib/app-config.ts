@@ -60,6 +60,7 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
       .filter(Boolean);
   const resources = list('protectedResources', 'GATEWAY_PROTECTED_RESOURCES');
   const scopes = list('scopes', 'GATEWAY_SCOPES');
+  const clientCredentialsScopes = get('clientCredentialsScopes', 'GATEWAY_CLIENT_CREDENTIALS_SCOPES');
   const lifetime = (prop: string, contextKey: string, envKey: string) => {
     const value = get(contextKey, envKey);
     return value === undefined ? {} : { [prop]: Duration.seconds(positiveNumber(contextKey, value, 1)) };
@@ -88,6 +89,9 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
       sourceMaps: get('sourceMaps', 'GATEWAY_SOURCE_MAPS') !== 'false',
       ...(resources.length > 0 ? { protectedResources: resources } : {}),
       ...(scopes.length > 0 ? { scopes } : {}),
+      ...(clientCredentialsScopes !== undefined
+        ? { clientCredentialsScopes: list('clientCredentialsScopes', 'GATEWAY_CLIENT_CREDENTIALS_SCOPES') }
+        : {}),
       ...lifetime('accessTokenLifetime', 'accessTokenSeconds', 'GATEWAY_ACCESS_TOKEN_SECONDS'),
       ...lifetime('refreshTokenIdleLifetime', 'refreshTokenIdleSeconds', 'GATEWAY_REFRESH_TOKEN_IDLE_SECONDS'),
       ...lifetime(

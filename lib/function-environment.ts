@@ -21,6 +21,8 @@ export interface GatewaySettings {
   issuer: string;
   resources: readonly string[];
   scopes: readonly string[];
+  /** Scopes machine clients may get (client_credentials); absent: all of `scopes`. */
+  clientCredentialsScopes?: readonly string[];
   lifetimes?: {
     accessToken?: number;
     refreshTokenIdle?: number;
@@ -98,6 +100,9 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
       [ENV.issuerUrl]: settings.issuer,
       [ENV.protectedResources]: settings.resources.join(','),
       [ENV.scopes]: settings.scopes.join(','),
+      ...(settings.clientCredentialsScopes !== undefined
+        ? { [ENV.clientCredentialsScopes]: settings.clientCredentialsScopes.join(',') }
+        : {}),
       [ENV.accessTokenTtlSeconds]: String(lifetimes.accessToken ?? DEFAULT_LIFETIMES.accessToken),
       [ENV.refreshTokenIdleTtlSeconds]: String(lifetimes.refreshTokenIdle ?? DEFAULT_LIFETIMES.refreshTokenIdle),
       [ENV.refreshTokenAbsoluteTtlSeconds]: String(

@@ -56,6 +56,12 @@ export interface OAuthGatewayProps {
   readonly protectedResources?: string[];
   /** Scopes the deployment defines; requested scopes outside this list are dropped. Default: none. */
   readonly scopes?: string[];
+  /**
+   * Scopes a machine client may be given with the client_credentials grant, where no person
+   * approves anything; `[]` gives machine clients tokens without scopes. Each must be one of
+   * `scopes`. Default: every scope of `scopes`.
+   */
+  readonly clientCredentialsScopes?: string[];
   /** Access-token lifetime. Default: one hour. */
   readonly accessTokenLifetime?: Duration;
   /** A refresh token unused this long stops working. Default: 30 days. */
@@ -255,6 +261,7 @@ export class OAuthGateway extends Construct {
         }),
       ],
       scopes: props.scopes ?? [],
+      ...(props.clientCredentialsScopes ? { clientCredentialsScopes: props.clientCredentialsScopes } : {}),
       lifetimes: {
         accessToken: props.accessTokenLifetime?.toSeconds(),
         refreshTokenIdle: props.refreshTokenIdleLifetime?.toSeconds(),
@@ -343,6 +350,9 @@ function validateProps(props: OAuthGatewayProps): void {
     validate.integerBetween('refreshTokenReuseGrace (seconds)', props.refreshTokenReuseGrace.toSeconds(), 0, 3600);
   if (props.grantStatusCache && !props.grantStatusCache.isUnresolved())
     validate.integerBetween('grantStatusCache (seconds)', props.grantStatusCache.toSeconds(), 0, 3600);
+  const unknownMachineScope = props.clientCredentialsScopes?.find((scope) => !(props.scopes ?? []).includes(scope));
+  if (unknownMachineScope !== undefined)
+    throw new Error(`clientCredentialsScopes: ${unknownMachineScope} is not one of scopes`);
   validate.lifetimes(
     {
       accessToken: props.accessTokenLifetime,

@@ -81,12 +81,13 @@ export const FUNCTIONS = {
   },
   token: {
     entry: 'token.ts',
-    description: 'Token endpoint: authorization codes and rotating refresh tokens',
+    description: 'Token endpoint: authorization codes, rotating refresh tokens, client credentials',
     // UpdateItem records a client's use (idle expiry), at most once a day.
     clients: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     // A grant's code and refresh tokens change by conditional UpdateItem (GetItem only on a
-    // refusal); a client's metadata document and JWKS are cached (Get/Put), and a private_key_jwt
-    // assertion's jti is spent by one conditional PutItem.
+    // refusal); a client_credentials token's grant record is one PutItem; a client's metadata
+    // document and JWKS are cached (Get/Put), and a private_key_jwt assertion's jti is spent by
+    // one conditional PutItem.
     grants: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     grantsKeyPrefixes: CLIENT_AUTHENTICATION_KEYS,
     signingKey: 'sign',

@@ -26,8 +26,12 @@ export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[numbe
 export const CLIENT_ASSERTION_SIGNING_ALGS = ['ES256', 'RS256', 'EdDSA', 'Ed25519'] as const;
 export type ClientAssertionSigningAlg = (typeof CLIENT_ASSERTION_SIGNING_ALGS)[number];
 
-/** Grant types the token endpoint answers; others a client registers are dropped, not refused. */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const;
+/**
+ * Grant types the token endpoint answers; others a client registers are dropped, not refused.
+ * `client_credentials` (RFC 6749 4.4) is for confidential clients only: a machine acting for
+ * itself, no person, no redirect URI.
+ */
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 /** The authorization code flow only (OAuth 2.1), its response in the query. */

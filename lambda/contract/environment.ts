@@ -21,6 +21,11 @@ export const ENV = {
   protectedResources: 'PROTECTED_RESOURCES',
   /** Comma-separated scopes the deployment defines; others are dropped from requests. */
   scopes: 'SCOPES',
+  /**
+   * Comma-separated scopes a machine client may get with the client_credentials grant; unset:
+   * every scope of SCOPES; set and empty: none.
+   */
+  clientCredentialsScopes: 'CLIENT_CREDENTIALS_SCOPES',
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
   refreshTokenIdleTtlSeconds: 'REFRESH_TOKEN_IDLE_TTL_SECONDS',
   refreshTokenAbsoluteTtlSeconds: 'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS',

@@ -118,23 +118,50 @@ const httpsUri = v.optional(
   ),
 );
 
-function metadataSchema(policy: RedirectUriPolicy) {
-  return v.object({
-    redirect_uris: v.pipe(
-      v.array(
-        v.pipe(
-          v.unknown(),
-          v.check(
-            (uri) => redirectUriProblem(uri, policy) === undefined,
-            (issue) => redirectUriProblem(issue.input, policy) ?? 'is not allowed',
-          ),
-          v.transform((uri) => uri as string),
-        ),
-        'must be an array of strings',
+/**
+ * The redirect URIs, each allowed by the policy: at least one for a client that uses /authorize,
+ * none needed (an empty list, or the field left out) for one that does not.
+ */
+function redirectUrisSchema(policy: RedirectUriPolicy, required: boolean) {
+  const uris = v.array(
+    v.pipe(
+      v.unknown(),
+      v.check(
+        (uri) => redirectUriProblem(uri, policy) === undefined,
+        (issue) => redirectUriProblem(issue.input, policy) ?? 'is not allowed',
       ),
-      v.minLength(1, 'must contain at least one redirect URI'),
-      v.maxLength(REDIRECT_URI_LIMITS.maxCount, `must contain at most ${REDIRECT_URI_LIMITS.maxCount} redirect URIs`),
+      v.transform((uri) => uri as string),
     ),
+    'must be an array of strings',
+  );
+  const most = `must contain at most ${REDIRECT_URI_LIMITS.maxCount} redirect URIs`;
+  return required
+    ? v.pipe(
+        uris,
+        v.minLength(1, 'must contain at least one redirect URI'),
+        v.maxLength(REDIRECT_URI_LIMITS.maxCount, most),
+      )
+    : v.optional(v.pipe(uris, v.maxLength(REDIRECT_URI_LIMITS.maxCount, most)), []);
+}
+
+/**
+ * The grants a client may register that obtain tokens without another token: the browser flow,
+ * or a machine client's own credentials (RFC 6749 4.4). A client needs one of them.
+ */
+const AUTHORIZATION_GRANTS: readonly GrantType[] = ['authorization_code', 'client_credentials'];
+
+/**
+ * A client that registers grant_types without authorization_code never visits /authorize: a
+ * machine client (client_credentials) has no redirect URI, and may send none (RFC 7591 2:
+ * redirect_uris is for redirect-based flows). Decided on the raw body, before validation.
+ */
+function withoutBrowserFlow(input: Record<string, unknown>): boolean {
+  return Array.isArray(input.grant_types) && !input.grant_types.includes('authorization_code');
+}
+
+function metadataSchema(policy: RedirectUriPolicy, redirectUrisRequired: boolean) {
+  return v.object({
+    redirect_uris: redirectUrisSchema(policy, redirectUrisRequired),
     token_endpoint_auth_method: v.optional(
       v.picklist(TOKEN_ENDPOINT_AUTH_METHODS, `must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`),
       'client_secret_basic',
@@ -145,8 +172,8 @@ function metadataSchema(policy: RedirectUriPolicy) {
         v.maxLength(METADATA_LIMITS.grantTypes, `must contain at most ${METADATA_LIMITS.grantTypes} entries`),
         v.transform((types) => GRANT_TYPES.filter((supported) => types.includes(supported))),
         v.check(
-          (types) => types.includes('authorization_code'),
-          'must include authorization_code, the only authorization grant this server supports',
+          (types) => types.some((type) => AUTHORIZATION_GRANTS.includes(type)),
+          'must include authorization_code or client_credentials, the authorization grants this server supports',
         ),
       ),
       ['authorization_code'],
@@ -265,11 +292,33 @@ function keyMaterial(
   return { fields: { jwks_uri: uri as string, ...algField } };
 }
 
+/**
+ * RFC 6749 4.4: client_credentials is for confidential clients. A public client's is dropped
+ * like any grant this server will not give it; a public client left with no authorization grant
+ * at all is refused, naming the rule.
+ */
+function publicClientGrants(metadata: ClientMetadata): { error: OAuthError } | { grant_types: GrantType[] } {
+  if (isConfidential(metadata) || !metadata.grant_types.includes('client_credentials')) {
+    return { grant_types: metadata.grant_types };
+  }
+  const kept = metadata.grant_types.filter((type) => type !== 'client_credentials');
+  if (!kept.includes('authorization_code')) {
+    return {
+      error: new OAuthError(
+        'invalid_client_metadata',
+        'grant_types client_credentials requires a confidential client: token_endpoint_auth_method must not be none',
+      ),
+    };
+  }
+  return { grant_types: kept };
+}
+
 export type MetadataResult = { ok: true; metadata: ClientMetadata } | { ok: false; error: OAuthError };
 
 /** Builds the validator once per policy; call the returned function per request. */
 export function clientMetadataValidator(policy: RedirectUriPolicy = DEFAULT_REDIRECT_URI_POLICY) {
-  const schema = metadataSchema(policy);
+  const schema = metadataSchema(policy, true);
+  const machineSchema = metadataSchema(policy, false);
   return (body: unknown): MetadataResult => {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return {
@@ -278,17 +327,21 @@ export function clientMetadataValidator(policy: RedirectUriPolicy = DEFAULT_REDI
       };
     }
     const input = withoutNulls(body as Record<string, unknown>);
-    if (input.redirect_uris === undefined) {
+    const browserFlow = !withoutBrowserFlow(input);
+    if (browserFlow && input.redirect_uris === undefined) {
       return {
         ok: false,
         error: new OAuthError('invalid_redirect_uri', 'redirect_uris is required'),
       };
     }
-    const result = v.safeParse(schema, input, { abortEarly: true });
+    const result = v.safeParse(browserFlow ? schema : machineSchema, input, { abortEarly: true });
     if (result.success) {
-      const metadata = Object.fromEntries(
+      const parsed = Object.fromEntries(
         Object.entries(result.output).filter(([, value]) => value !== undefined),
       ) as unknown as ClientMetadata;
+      const grants = publicClientGrants(parsed);
+      if ('error' in grants) return { ok: false, error: grants.error };
+      const metadata = { ...parsed, grant_types: grants.grant_types };
       const refused = applicationTypeRefusal(metadata, policy);
       if (refused) return { ok: false, error: refused };
       const keys = keyMaterial(input, metadata);

@@ -78,12 +78,18 @@ export interface GrantRecord {
    */
   expires_at: number;
 
-  code_hash: string;
-  code_challenge: string;
-  redirect_uri: string;
+  /**
+   * How the grant was made, when not by a sign-in: `client_credentials` (a machine client for
+   * itself: one record per issued token, no code, no refresh token, no person). Absent: a sign-in.
+   */
+  grant_type?: 'client_credentials';
+  /** The authorization code's fields: absent from a grant no sign-in made (no code to redeem). */
+  code_hash?: string;
+  code_challenge?: string;
+  redirect_uri?: string;
   /** Whether the authorization request named redirect_uri (RFC 6749 4.1.3 then requires it at /token). */
-  redirect_uri_in_request: boolean;
-  code_expires_at: number;
+  redirect_uri_in_request?: boolean;
+  code_expires_at?: number;
   code_redeemed_at?: number;
 
   /** Hashes of the refresh tokens of the current generation (more than one only from the grace window). */

@@ -16,6 +16,11 @@ export interface ServerConfig {
    * processes of one client, a lost answer retried); 0 = strict. Default 60.
    */
   refreshTokenReuseGrace?: number;
+  /**
+   * Scopes a machine client may be given with the client_credentials grant (no person approves
+   * them). Absent: every scope the deployment defines; never offline_access (no refresh token).
+   */
+  clientCredentialsScopes?: string[];
 }
 
 /** Seconds a replaced refresh token still works, when the deployment does not say. */

@@ -38,7 +38,7 @@ export interface GrantReport {
   subject: string;
 }
 
-function reportGrant(
+export function reportGrant(
   deps: TokenDeps,
   what: GrantReport['what'],
   grant: Pick<GrantRecord, 'grant_id' | 'client_id' | 'subject'>,
@@ -113,7 +113,7 @@ export async function mintAuthorizationCode(
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
-function requireGrantType(client: RegisteredClient, grantType: GrantType): void {
+export function requireGrantType(client: RegisteredClient, grantType: GrantType): void {
   if (!client.grant_types.includes(grantType)) {
     throw new OAuthError('unauthorized_client', `The client did not register the ${grantType} grant.`);
   }
@@ -125,11 +125,14 @@ const withoutOfflineAccess = (scope: string) =>
     .filter((item) => item !== '' && item !== OFFLINE_ACCESS)
     .join(' ');
 
-/** Signs the access token of a grant and answers it, with the refresh token the write just stored. */
-async function issueTokens(
+/**
+ * Signs the access token of a grant and answers it, with the refresh token the write just stored.
+ * A grant no person made (`grant_type` client_credentials) says so in the token: `gty`.
+ */
+export async function issueTokens(
   deps: TokenDeps,
   client: RegisteredClient,
-  grant: Pick<GrantRecord, 'grant_id' | 'subject' | 'resource'>,
+  grant: Pick<GrantRecord, 'grant_id' | 'subject' | 'resource' | 'grant_type'>,
   accessScope: string,
   refreshToken: string | undefined,
 ): Promise<TokenResponse> {
@@ -147,6 +150,7 @@ async function issueTokens(
       // The grant the token came from (not a secret: a code or refresh token is the id and a
       // secret): the resource checks it is still live, so revoking the grant ends this token.
       sid: grant.grant_id,
+      ...(grant.grant_type ? { gty: grant.grant_type } : {}),
       iat: now,
       exp: now + config.accessTokenTtl,
       jti: randomUUID(),
@@ -173,7 +177,7 @@ function checkCode(
   now: number,
 ): void {
   if (code.revoked_at !== undefined) throw invalidGrant('The authorization code has been revoked.');
-  if (code.code_expires_at <= now) throw invalidGrant('The authorization code has expired.');
+  if ((code.code_expires_at ?? 0) <= now) throw invalidGrant('The authorization code has expired.');
   if (code.client_id !== client.client_id) throw invalidGrant('The authorization code was issued to another client.');
   if (code.redirect_uri_in_request || params.redirect_uri !== undefined) {
     if (params.redirect_uri !== code.redirect_uri) {
@@ -181,7 +185,7 @@ function checkCode(
     }
   }
   if (!params.code_verifier) throw new OAuthError('invalid_request', 'code_verifier is required (PKCE).');
-  if (!pkceVerifierMatches(params.code_verifier, code.code_challenge)) {
+  if (!pkceVerifierMatches(params.code_verifier, code.code_challenge ?? '')) {
     throw invalidGrant('code_verifier does not match the code_challenge.');
   }
   if (params.resource !== undefined && params.resource !== code.resource) {
@@ -232,7 +236,7 @@ export async function exchangeAuthorizationCode(
   const refreshToken = refreshSecret && grantToken(grant.grant_id, refreshSecret);
   const tokens = await issueOrRelease(
     () => issueTokens(deps, client, grant, grant.scope, refreshToken),
-    () => deps.grants.releaseCode(grant.grant_id, now, grant.code_expires_at),
+    () => deps.grants.releaseCode(grant.grant_id, now, grant.code_expires_at ?? now),
   );
   reportGrant(deps, 'issued', grant);
   return tokens;

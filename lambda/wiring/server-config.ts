@@ -24,6 +24,10 @@ export function serverConfigFromEnv(env: EnvSource = process.env): ServerConfig 
     issuer,
     resources: listEnv(ENV.protectedResources, env),
     scopes: listEnv(ENV.scopes, env),
+    // Unset: the deployment's scopes (client-credentials.ts); set, even empty: exactly these.
+    ...(env[ENV.clientCredentialsScopes] !== undefined
+      ? { clientCredentialsScopes: listEnv(ENV.clientCredentialsScopes, env) }
+      : {}),
     accessTokenTtl: secondsEnv(ENV.accessTokenTtlSeconds, DEFAULT_LIFETIMES.accessToken, env),
     refreshTokenIdleTtl: secondsEnv(ENV.refreshTokenIdleTtlSeconds, DEFAULT_LIFETIMES.refreshTokenIdle, env),
     refreshTokenAbsoluteTtl: secondsEnv(

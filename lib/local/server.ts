@@ -43,6 +43,8 @@ export interface LocalServerOptions {
   /** Overrides `http://127.0.0.1:$PORT$BASE_PATH`. */
   issuerUrl?: string;
   scopes: string[];
+  /** Scopes machine clients may get (CLIENT_CREDENTIALS_SCOPES); unset: all of `scopes`. */
+  clientCredentialsScopes?: string[];
   /** Scopes the local protected resource (/mcp) requires (RESOURCE_SCOPES); unset: `scopes`. */
   resourceScopes?: string[];
   /** The user's MCP server, put behind /mcp instead of the sample function (MCP_BACKEND_URL). */
@@ -95,6 +97,9 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     basePath,
     issuerUrl: env[ENV.issuerUrl] ? readIssuer(env) : undefined,
     scopes: readList(env, ENV.scopes),
+    ...(env[ENV.clientCredentialsScopes] !== undefined
+      ? { clientCredentialsScopes: readList(env, ENV.clientCredentialsScopes) }
+      : {}),
     ...(env[ENV.scopesSupported] !== undefined ? { resourceScopes: readList(env, ENV.scopesSupported) } : {}),
     ...(env.MCP_BACKEND_URL ? { backendUrl: parseBackendUrl(env.MCP_BACKEND_URL) } : {}),
     ...(env.MCP_ALLOWED_ORIGINS
@@ -211,6 +216,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       resourceServer,
       // A scope the resource requires must be one the authorization server grants.
       scopes: [...new Set([...options.scopes, ...(options.resourceScopes ?? [])])],
+      ...(options.clientCredentialsScopes ? { clientCredentialsScopes: options.clientCredentialsScopes } : {}),
       lifetimes: options.lifetimes,
       cimdAllowLoopbackHttp: options.cimdAllowLoopbackHttp,
       ...(options.initialAccessToken ? { initialAccessToken: { value: options.initialAccessToken } } : {}),

@@ -263,7 +263,7 @@ describe('/token refusals', () => {
 
   it('an unsupported grant_type is unsupported_grant_type', async () => {
     const registered = await registerTestClient(as, 'none');
-    for (const grantType of ['password', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']) {
+    for (const grantType of ['password', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code']) {
       expectError(
         await tokenRequest(registered, { grant_type: grantType, username: 'alice', password: 'x' }),
         400,

@@ -130,13 +130,15 @@ describe('HTTP fuzzing of /register/{client_id}', () => {
               } catch {
                 problems.push('PUT succeeded with a body that is not UTF-8 JSON');
               }
-              if (JSON.stringify(response.redirect_uris) !== JSON.stringify(sent.redirect_uris)) {
+              // A machine client (client_credentials, no authorization_code) may send none: it has [].
+              const sentUris = sent.redirect_uris ?? [];
+              if (JSON.stringify(response.redirect_uris) !== JSON.stringify(sentUris)) {
                 problems.push(
                   `PUT answered redirect_uris ${JSON.stringify(response.redirect_uris)}, sent ${JSON.stringify(sent.redirect_uris)}`,
                 );
               }
               if (rightToken && problems.length === 0) {
-                client.redirectUris = sent.redirect_uris;
+                client.redirectUris = sentUris;
                 client.expected = withoutSecrets(response);
                 echoable.push(obs.text);
               }

@@ -50,14 +50,16 @@ describe('HTTP fuzzing of POST /register', () => {
             if (response.registration_client_uri !== `${server.url}/register/${response.client_id}`) {
               problems.push(`registration_client_uri is ${response.registration_client_uri}`);
             }
-            if (JSON.stringify(response.redirect_uris) !== JSON.stringify(sent.redirect_uris)) {
+            // A machine client (client_credentials, no authorization_code) may send none: it has [].
+            const sentUris = sent.redirect_uris ?? [];
+            if (JSON.stringify(response.redirect_uris) !== JSON.stringify(sentUris)) {
               problems.push(
                 `redirect_uris answered ${JSON.stringify(response.redirect_uris)}, sent ${JSON.stringify(sent.redirect_uris)}`,
               );
             }
             if (problems.length === 0) {
               created++;
-              track(response, sent.redirect_uris, true);
+              track(response, sentUris, true);
             }
             return problems;
           });

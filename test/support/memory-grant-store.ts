@@ -116,7 +116,7 @@ export class MemoryGrantStore implements GrantStore {
         g.code_hash === r.codeHash &&
         g.code_redeemed_at === undefined &&
         g.revoked_at === undefined &&
-        g.code_expires_at > r.now &&
+        (g.code_expires_at ?? 0) > r.now &&
         g.client_id === r.clientId &&
         g.code_challenge === r.codeChallenge &&
         (r.redirectUri !== undefined ? g.redirect_uri === r.redirectUri : g.redirect_uri_in_request === false) &&

@@ -122,8 +122,14 @@ describe('accepted fields and their stored values', () => {
     [
       { grant_types: ['implicit', 'authorization_code', 'client_credentials'] },
       'grant_types',
+      ['authorization_code', 'client_credentials'],
+      'implicit dropped; client_credentials kept for a confidential client (the default method)',
+    ],
+    [
+      { token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'client_credentials'] },
+      'grant_types',
       ['authorization_code'],
-      'other unsupported grants dropped',
+      "a public client's client_credentials dropped (RFC 6749 4.4: confidential clients only)",
     ],
     [{}, 'response_types', ['code'], 'response_types defaults to code'],
     [{ response_types: ['code'] }, 'response_types', ['code'], 'the only one'],
@@ -181,6 +187,75 @@ describe('accepted fields and their stored values', () => {
   ])('%j: %s never appears in metadata (%s)', (fields, key, _reason) => {
     const metadata = expectOk(validate(body(fields)));
     expect(Object.keys(metadata)).not.toContain(key);
+  });
+});
+
+describe('machine clients: client_credentials without the browser flow', () => {
+  const KEY = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+    y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+    kid: 'k1',
+  };
+  it.each([
+    // [body, auth method stored, redirect_uris stored, reason]
+    [{ grant_types: ['client_credentials'] }, 'client_secret_basic', [], 'no redirect_uris: a machine has none'],
+    [
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post', redirect_uris: [] },
+      'client_secret_post',
+      [],
+      'an empty list is the same',
+    ],
+    [
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [KEY] } },
+      'private_key_jwt',
+      [],
+      'with its key',
+    ],
+    [
+      { grant_types: ['client_credentials'], redirect_uris: [CB] },
+      'client_secret_basic',
+      [CB],
+      'URIs it sends are kept',
+    ],
+  ])('%j registers (%s, %j: %s)', (sent, method, uris, _reason) => {
+    const metadata = expectOk(validate(sent));
+    expect(metadata.grant_types).toEqual(['client_credentials']);
+    expect(metadata.token_endpoint_auth_method).toBe(method);
+    expect(metadata.redirect_uris).toEqual(uris);
+  });
+
+  it.each([
+    // [body, code, description start, reason]
+    [
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' },
+      'invalid_client_metadata',
+      'grant_types client_credentials requires a confidential client',
+      'a public machine client',
+    ],
+    [
+      { grant_types: ['client_credentials'], redirect_uris: ['http://evil.example/cb'] },
+      'invalid_redirect_uri',
+      'redirect_uris[0]',
+      'URIs it sends still obey the policy',
+    ],
+    [
+      { grant_types: ['authorization_code', 'client_credentials'] },
+      'invalid_redirect_uri',
+      'redirect_uris is required',
+      'the browser flow needs them',
+    ],
+    [
+      { grant_types: ['refresh_token'] },
+      'invalid_client_metadata',
+      'grant_types must include authorization_code or client_credentials',
+      'no authorization grant',
+    ],
+  ])('%j is refused with %s (%s: %s)', (sent, code, description, _reason) => {
+    const error = expectError(validate(sent));
+    expect(error.code).toBe(code);
+    expect(error.description.startsWith(description)).toBe(true);
   });
 });
 
