@@ -41,8 +41,6 @@ const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
 const GRANTS_NOT_EXERCISED_HERE: Record<string, string> = {
   'redirectUriAuthorizer dynamodb:PutItem':
     'caches a fetched Client ID Metadata Document, which needs a public https host (the SSRF guard refuses loopback); proven against dynalite in test/integration/cimd-cache.test.ts',
-  'token dynamodb:PutItem':
-    'spends a private_key_jwt assertion jti (jti#) and caches a jwks_uri JWKS (jwks#), which this flow of a public client never does; proven against dynalite in test/integration/assertion-store.test.ts and over HTTP in test/e2e/private-key-jwt.test.ts',
   'revoke dynamodb:PutItem': 'as for token: a private_key_jwt client revoking (test/e2e/private-key-jwt.test.ts)',
   'revoke dynamodb:GetItem':
     'reads a cached metadata document or JWKS (cimd#, jwks#) when such a client authenticates, or a spent jti on a replay (test/e2e/private-key-jwt.test.ts)',
@@ -147,6 +145,32 @@ async function fullFlow(deployment: Deployment) {
   return { as, registered, tokens, tools, refreshed, afterRevoke };
 }
 
+/**
+ * A machine client (client_credentials, no redirect URI): its token's grant record is one PutItem
+ * of grant# by the token function; the MCP server accepts the token, and refuses it once revoked.
+ */
+async function machineClient(deployment: Deployment, as: oauth.AuthorizationServer) {
+  const response = await oauth.dynamicClientRegistrationRequest(as, {
+    grant_types: ['client_credentials'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    client_name: 'Deployed CI job',
+  } as unknown as Partial<oauth.Client>);
+  const client = (await oauth.processDynamicClientRegistrationResponse(response)) as oauth.Client;
+  const auth = oauth.ClientSecretBasic(client.client_secret as string);
+  const issue = async () =>
+    oauth.processClientCredentialsResponse(
+      as,
+      client,
+      await oauth.clientCredentialsGrantRequest(as, client, auth, new URLSearchParams()),
+    );
+  const tokens = await issue();
+  const tools = await callMcpServer(deployment, tokens.access_token);
+  // A second token, revoked before its first use (so no cached answer): each has its own grant.
+  const second = await issue();
+  const revoked = await oauth.revocationRequest(as, client, auth, second.access_token);
+  return { tokens, tools, revoked: revoked.status, afterRevoke: await mcpStatus(deployment, second.access_token) };
+}
+
 /** RFC 7592: read, replace and delete a registration with its registration access token. */
 async function manageRegistration(as: oauth.AuthorizationServer) {
   const registered = await registerTestClient(as, 'none', REDIRECT_URI);
@@ -229,6 +253,7 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
   let management: Awaited<ReturnType<typeof manageRegistration>>;
   let cimdStatus: number;
   let account: Awaited<ReturnType<typeof connectedApps>>;
+  let machine: Awaited<ReturnType<typeof machineClient>>;
 
   // Every request the IAM tests below account for is made here, before any test runs.
   beforeAll(async () => {
@@ -238,6 +263,7 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
     management = await manageRegistration(flow.as);
     cimdStatus = await authorizeMetadataDocumentClient(flow.as);
     account = await connectedApps(deployment, flow.as);
+    machine = await machineClient(deployment, flow.as);
   }, 180_000);
 
   afterAll(async () => {
@@ -253,6 +279,13 @@ describe.runIf(LAMBDA_LIKE_HOST)('deployed as synthesized (the template runtime)
     expect(flow.tokens.token_type).toBe('bearer');
     expect(flow.tokens.refresh_token).toEqual(expect.any(String));
     expect(flow.tools.length).toBeGreaterThan(0);
+  });
+
+  it('issues a machine client a client_credentials token the MCP server accepts until it is revoked', () => {
+    expect(machine.tokens.refresh_token).toBeUndefined();
+    expect(machine.tools.length).toBeGreaterThan(0);
+    expect(machine.revoked).toBe(200);
+    expect(machine.afterRevoke).toEqual({ status: 401, error: 'invalid_token' });
   });
 
   it('rotates the refresh token, and a revoked one no longer refreshes', async () => {
