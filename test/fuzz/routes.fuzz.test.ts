@@ -88,6 +88,7 @@ describe('HTTP fuzzing of every route (one local server)', () => {
         '/authorize',
         '/consent',
         '/callback',
+        '/account',
         '/token',
         '/revoke',
         '/jwks',
@@ -95,7 +96,7 @@ describe('HTTP fuzzing of every route (one local server)', () => {
         '/.well-known/oauth-protected-resource/mcp',
       ]),
     );
-    expect(ROUTE_PATHS).toHaveLength(12);
+    expect(ROUTE_PATHS).toHaveLength(13);
   });
 
   it(
