@@ -1,4 +1,4 @@
-/** POST /token: authorization_code, refresh_token and client_credentials grants (RFC 6749 4.1.3, 6, 4.4). */
+/** POST /token: authorization_code, refresh_token, client_credentials (RFC 6749 4.1.3, 6, 4.4) and jwt-bearer with an ID-JAG (RFC 7523 2.1, SEP-990). */
 
 import { GRANT_TYPES, type GrantType, isGrantType } from './contract/capabilities.js';
 import { ENV } from './contract/environment.js';
@@ -8,6 +8,7 @@ import type { ClientAssertionDeps } from './domain/client-assertion.js';
 import { authenticateClient } from './domain/client-authentication.js';
 import { clientCredentialsGrant } from './domain/client-credentials.js';
 import type { ClientActivityStore, ClientStore, RegisteredClient } from './domain/clients.js';
+import { type IdJagDeps, idJagGrant } from './domain/id-jag.js';
 import { OAuthError } from './domain/oauth-error.js';
 import { singleParams, singleValuedForm } from './domain/query.js';
 import {
@@ -25,6 +26,7 @@ import { DynamoDbGrantStore } from './store/dynamodb-grant-store.js';
 import { clientAssertionsFromEnv } from './wiring/client-assertions.js';
 import { clientDirectoryFromEnv } from './wiring/clients.js';
 import { requireEnv } from './wiring/env.js';
+import { idJagFromEnv } from './wiring/id-jag.js';
 import { signerFromEnv } from './wiring/keys.js';
 import { serverConfigFromEnv } from './wiring/server-config.js';
 
@@ -34,6 +36,8 @@ export interface HandlerDeps extends TokenDeps {
   activity: ClientActivityStore;
   /** private_key_jwt verification (keys, spent jti); without it such clients are refused. */
   assertions?: ClientAssertionDeps;
+  /** The jwt-bearer grant's trusted identity providers and spent ids; without it, ID-JAGs are refused. */
+  idJag?: IdJagDeps;
 }
 
 export async function depsFromEnv(): Promise<HandlerDeps> {
@@ -45,11 +49,12 @@ export async function depsFromEnv(): Promise<HandlerDeps> {
     clients: clientDirectoryFromEnv(),
     activity: new DynamoDbClientStore(requireEnv(ENV.tableName)),
     assertions: clientAssertionsFromEnv(),
+    idJag: idJagFromEnv(),
   };
 }
 
 type Grant = (
-  deps: TokenDeps,
+  deps: TokenDeps & { idJag?: IdJagDeps },
   client: RegisteredClient,
   params: Readonly<Record<string, string>>,
 ) => Promise<TokenResponse>;
@@ -59,6 +64,7 @@ const GRANTS: Record<GrantType, Grant> = {
   authorization_code: exchangeAuthorizationCode,
   refresh_token: refreshTokens,
   client_credentials: clientCredentialsGrant,
+  'urn:ietf:params:oauth:grant-type:jwt-bearer': idJagGrant,
 };
 
 /** Idle expiry's record of use: at most one write per client per day; a failure never costs the tokens. */

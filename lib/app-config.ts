@@ -6,6 +6,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { redirectUriPolicyFrom } from '../lambda/contract/environment.js';
+import type { TrustedIdentityProvider } from '../lambda/contract/settings.js';
 import type { OAuthGatewayProps } from './oauth-gateway.js';
 import * as validate from './validation.js';
 
@@ -61,6 +62,19 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
   const resources = list('protectedResources', 'GATEWAY_PROTECTED_RESOURCES');
   const scopes = list('scopes', 'GATEWAY_SCOPES');
   const clientCredentialsScopes = get('clientCredentialsScopes', 'GATEWAY_CLIENT_CREDENTIALS_SCOPES');
+  const idJag = node.tryGetContext('idJagTrustedIssuers');
+  const idJagRaw = env.GATEWAY_ID_JAG_TRUSTED_ISSUERS || (typeof idJag === 'string' ? idJag : undefined);
+  let idJagTrustedIssuers: unknown = Array.isArray(idJag) && !env.GATEWAY_ID_JAG_TRUSTED_ISSUERS ? idJag : undefined;
+  if (idJagRaw !== undefined) {
+    try {
+      idJagTrustedIssuers = JSON.parse(idJagRaw);
+    } catch {
+      throw new Error('idJagTrustedIssuers must be a JSON array of {"issuer","jwks_uri"} or {"issuer","jwks"}');
+    }
+  }
+  if (idJagTrustedIssuers !== undefined && !Array.isArray(idJagTrustedIssuers)) {
+    throw new Error('idJagTrustedIssuers must be a JSON array of {"issuer","jwks_uri"} or {"issuer","jwks"}');
+  }
   const lifetime = (prop: string, contextKey: string, envKey: string) => {
     const value = get(contextKey, envKey);
     return value === undefined ? {} : { [prop]: Duration.seconds(positiveNumber(contextKey, value, 1)) };
@@ -89,6 +103,7 @@ export function appConfig(node: Node, env: NodeJS.ProcessEnv = process.env): App
       sourceMaps: get('sourceMaps', 'GATEWAY_SOURCE_MAPS') !== 'false',
       ...(resources.length > 0 ? { protectedResources: resources } : {}),
       ...(scopes.length > 0 ? { scopes } : {}),
+      ...(idJagTrustedIssuers ? { idJagTrustedIssuers: idJagTrustedIssuers as TrustedIdentityProvider[] } : {}),
       ...(clientCredentialsScopes !== undefined
         ? { clientCredentialsScopes: list('clientCredentialsScopes', 'GATEWAY_CLIENT_CREDENTIALS_SCOPES') }
         : {}),

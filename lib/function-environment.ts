@@ -12,7 +12,7 @@ import {
   redirectUriPolicyEnv,
   SERVICE_NAME,
 } from '../lambda/contract/environment.js';
-import type { RedirectUriPolicy } from '../lambda/contract/settings.js';
+import type { RedirectUriPolicy, TrustedIdentityProvider } from '../lambda/contract/settings.js';
 import type { FunctionSpec } from './routes.js';
 
 export interface GatewaySettings {
@@ -23,6 +23,8 @@ export interface GatewaySettings {
   scopes: readonly string[];
   /** Scopes machine clients may get (client_credentials); absent: all of `scopes`. */
   clientCredentialsScopes?: readonly string[];
+  /** Enterprise identity providers whose ID-JAGs the token endpoint accepts; absent: none. */
+  idJagTrustedIssuers?: readonly TrustedIdentityProvider[];
   lifetimes?: {
     accessToken?: number;
     refreshTokenIdle?: number;
@@ -102,6 +104,9 @@ export function functionEnvironment(spec: FunctionSpec, settings: GatewaySetting
       [ENV.scopes]: settings.scopes.join(','),
       ...(settings.clientCredentialsScopes !== undefined
         ? { [ENV.clientCredentialsScopes]: settings.clientCredentialsScopes.join(',') }
+        : {}),
+      ...(settings.idJagTrustedIssuers && settings.idJagTrustedIssuers.length > 0
+        ? { [ENV.idJagTrustedIssuers]: JSON.stringify(settings.idJagTrustedIssuers) }
         : {}),
       [ENV.accessTokenTtlSeconds]: String(lifetimes.accessToken ?? DEFAULT_LIFETIMES.accessToken),
       [ENV.refreshTokenIdleTtlSeconds]: String(lifetimes.refreshTokenIdle ?? DEFAULT_LIFETIMES.refreshTokenIdle),

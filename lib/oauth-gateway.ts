@@ -17,7 +17,11 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENDPOINTS, RESOURCE_ENDPOINTS } from '../lambda/contract/endpoints.js';
 import { DEFAULT_LIFETIMES } from '../lambda/contract/environment.js';
-import { DEFAULT_REDIRECT_URI_POLICY, type RedirectUriPolicy } from '../lambda/contract/settings.js';
+import {
+  DEFAULT_REDIRECT_URI_POLICY,
+  type RedirectUriPolicy,
+  type TrustedIdentityProvider,
+} from '../lambda/contract/settings.js';
 import { CognitoSignIn } from './cognito-sign-in.js';
 import type { GatewaySettings } from './function-environment.js';
 import { GatewayTables } from './gateway-tables.js';
@@ -62,6 +66,13 @@ export interface OAuthGatewayProps {
    * `scopes`. Default: every scope of `scopes`.
    */
   readonly clientCredentialsScopes?: string[];
+  /**
+   * Enterprise identity providers (SEP-990) whose Identity Assertion JWT Authorization Grants
+   * (ID-JAG) the token endpoint accepts with the jwt-bearer grant: each an exact `issuer` and
+   * its keys, a `jwks_uri` (fetched through the SSRF guard, cached) or an inline `jwks`. Reaches
+   * the token function as ID_JAG_TRUSTED_ISSUERS. Default: none.
+   */
+  readonly idJagTrustedIssuers?: TrustedIdentityProvider[];
   /** Access-token lifetime. Default: one hour. */
   readonly accessTokenLifetime?: Duration;
   /** A refresh token unused this long stops working. Default: 30 days. */
@@ -262,6 +273,7 @@ export class OAuthGateway extends Construct {
       ],
       scopes: props.scopes ?? [],
       ...(props.clientCredentialsScopes ? { clientCredentialsScopes: props.clientCredentialsScopes } : {}),
+      ...(props.idJagTrustedIssuers ? { idJagTrustedIssuers: props.idJagTrustedIssuers } : {}),
       lifetimes: {
         accessToken: props.accessTokenLifetime?.toSeconds(),
         refreshTokenIdle: props.refreshTokenIdleLifetime?.toSeconds(),

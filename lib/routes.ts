@@ -89,7 +89,8 @@ export const FUNCTIONS = {
     // document and JWKS are cached (Get/Put), and a private_key_jwt assertion's jti is spent by
     // one conditional PutItem.
     grants: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    grantsKeyPrefixes: CLIENT_AUTHENTICATION_KEYS,
+    // An ID-JAG's jti is spent by one conditional PutItem under its own prefix (idjag#).
+    grantsKeyPrefixes: [...CLIENT_AUTHENTICATION_KEYS, GRANT_KEY_PREFIXES.idJagAssertion],
     signingKey: 'sign',
     server: true,
   },

@@ -31,7 +31,13 @@ export type ClientAssertionSigningAlg = (typeof CLIENT_ASSERTION_SIGNING_ALGS)[n
  * `client_credentials` (RFC 6749 4.4) is for confidential clients only: a machine acting for
  * itself, no person, no redirect URI.
  */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export const GRANT_TYPES = [
+  'authorization_code',
+  'refresh_token',
+  'client_credentials',
+  // RFC 7523 2.1 with an Identity Assertion JWT Authorization Grant (ID-JAG, MCP SEP-990).
+  'urn:ietf:params:oauth:grant-type:jwt-bearer',
+] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 /** The authorization code flow only (OAuth 2.1), its response in the query. */

@@ -26,6 +26,11 @@ export const ENV = {
    * every scope of SCOPES; set and empty: none.
    */
   clientCredentialsScopes: 'CLIENT_CREDENTIALS_SCOPES',
+  /**
+   * Trusted enterprise identity providers for ID-JAG (jwt-bearer grant): a JSON array of
+   * {"issuer", "jwks_uri"} or {"issuer", "jwks": {"keys": [...]}}; unset: none.
+   */
+  idJagTrustedIssuers: 'ID_JAG_TRUSTED_ISSUERS',
   accessTokenTtlSeconds: 'ACCESS_TOKEN_TTL_SECONDS',
   refreshTokenIdleTtlSeconds: 'REFRESH_TOKEN_IDLE_TTL_SECONDS',
   refreshTokenAbsoluteTtlSeconds: 'REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS',

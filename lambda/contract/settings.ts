@@ -10,4 +10,12 @@ export interface RedirectUriPolicy {
   readonly allowedHosts?: readonly string[];
 }
 
+/**
+ * A trusted enterprise identity provider for ID-JAG (ID_JAG_TRUSTED_ISSUERS, one array entry):
+ * its exact issuer and its keys, fetched from `jwks_uri` or given inline (public keys only).
+ */
+export type TrustedIdentityProvider =
+  | { readonly issuer: string; readonly jwks_uri: string }
+  | { readonly issuer: string; readonly jwks: { readonly keys: readonly Record<string, unknown>[] } };
+
 export const DEFAULT_REDIRECT_URI_POLICY: RedirectUriPolicy = { allowPrivateUseSchemes: true };

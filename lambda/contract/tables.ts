@@ -26,7 +26,9 @@ export const GRANT_KEY_PREFIXES = {
   metadataDocument: 'cimd#',
   /** One item per spent private_key_jwt client assertion `jti` (per client), kept until it expires. */
   assertion: 'jti#',
-  /** Cached JWKS fetched from a client's `jwks_uri`. */
+  /** One item per spent ID-JAG `jti` (per trusted issuer), kept until the assertion expires (id-jag.ts). */
+  idJagAssertion: 'idjag#',
+  /** Cached JWKS fetched from a client's (or a trusted identity provider's) `jwks_uri`. */
   jwks: 'jwks#',
   /** A person's withdrawal of a client's access, by digest of both (consent-memory.ts ConsentWithdrawals). */
   consentWithdrawal: 'consent#',

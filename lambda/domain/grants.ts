@@ -80,9 +80,10 @@ export interface GrantRecord {
 
   /**
    * How the grant was made, when not by a sign-in: `client_credentials` (a machine client for
-   * itself: one record per issued token, no code, no refresh token, no person). Absent: a sign-in.
+   * itself) or the jwt-bearer grant (an ID-JAG, id-jag.ts): one record per issued token, no code,
+   * no refresh token. Absent: a sign-in.
    */
-  grant_type?: 'client_credentials';
+  grant_type?: 'client_credentials' | 'urn:ietf:params:oauth:grant-type:jwt-bearer';
   /** The authorization code's fields: absent from a grant no sign-in made (no code to redeem). */
   code_hash?: string;
   code_challenge?: string;

@@ -17,20 +17,22 @@ import { GRANT_KEY_PREFIXES, GRANTS_TABLE_KEY, GRANTS_TABLE_TTL_ATTRIBUTE } from
 import type { AssertionReplayStore } from '../domain/client-assertion.js';
 import { UnavailableError } from '../domain/oauth-error.js';
 
-/** The grants-table key of a client's spent jti. */
-export function assertionKey(clientId: string, jti: string): string {
+/** The grants-table key of a client's (or, under `idjag#`, an identity provider's) spent jti. */
+export function assertionKey(clientId: string, jti: string, prefix: string = GRANT_KEY_PREFIXES.assertion): string {
   const digest = createHash('sha256').update(`${clientId}\n${jti}`, 'utf8').digest('base64url');
-  return `${GRANT_KEY_PREFIXES.assertion}sha256:${digest}`;
+  return `${prefix}sha256:${digest}`;
 }
 
 export class DynamoDbAssertionStore implements AssertionReplayStore {
   constructor(
     private readonly tableName: string,
     private readonly documentClient: DynamoDBDocumentClient = sharedDocumentClient(),
+    /** `jti#` for client assertions; `idjag#` for ID-JAG assertions (keyed by their issuer). */
+    private readonly prefix: string = GRANT_KEY_PREFIXES.assertion,
   ) {}
 
   async spend(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
-    const key = assertionKey(clientId, jti);
+    const key = assertionKey(clientId, jti, this.prefix);
     try {
       const outcome = await putIfAbsent({
         documentClient: this.documentClient,

@@ -19,7 +19,7 @@ import {
   readRegistrationActivationHours,
   readSeconds,
 } from '../../lambda/contract/environment.js';
-import type { RedirectUriPolicy } from '../../lambda/contract/settings.js';
+import type { RedirectUriPolicy, TrustedIdentityProvider } from '../../lambda/contract/settings.js';
 import { functionEnvironment, type GatewaySettings } from '../function-environment.js';
 import { allowedOrigins } from '../origin-allow-list.js';
 import { FUNCTIONS } from '../routes.js';
@@ -45,6 +45,8 @@ export interface LocalServerOptions {
   scopes: string[];
   /** Scopes machine clients may get (CLIENT_CREDENTIALS_SCOPES); unset: all of `scopes`. */
   clientCredentialsScopes?: string[];
+  /** Trusted enterprise identity providers for ID-JAG (ID_JAG_TRUSTED_ISSUERS, JSON), passed as is. */
+  idJagTrustedIssuers?: TrustedIdentityProvider[];
   /** Scopes the local protected resource (/mcp) requires (RESOURCE_SCOPES); unset: `scopes`. */
   resourceScopes?: string[];
   /** The user's MCP server, put behind /mcp instead of the sample function (MCP_BACKEND_URL). */
@@ -77,6 +79,18 @@ export const LOCAL_TABLE_NAME = 'mcp-oauth-gateway-clients';
 export const LOCAL_GRANTS_TABLE_NAME = 'mcp-oauth-gateway-grants';
 export const DEV_UPSTREAM_CLIENT_ID = 'mcp-oauth-gateway-local';
 
+/** ID_JAG_TRUSTED_ISSUERS as JSON; its entries are checked by the token function, as deployed. */
+function trustedIssuersJson(raw: string): TrustedIdentityProvider[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error(`${ENV.idJagTrustedIssuers} must be a JSON array`);
+  }
+  if (!Array.isArray(value)) throw new Error(`${ENV.idJagTrustedIssuers} must be a JSON array`);
+  return value as TrustedIdentityProvider[];
+}
+
 /** Reads the local server's configuration; see the README's configuration table. */
 export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions {
   const port = Number(env.PORT ?? 3000);
@@ -97,6 +111,10 @@ export function localOptionsFromEnv(env: NodeJS.ProcessEnv): LocalServerOptions 
     basePath,
     issuerUrl: env[ENV.issuerUrl] ? readIssuer(env) : undefined,
     scopes: readList(env, ENV.scopes),
+    // Checked by the token function when it reads it, as deployed.
+    ...(env[ENV.idJagTrustedIssuers]
+      ? { idJagTrustedIssuers: trustedIssuersJson(env[ENV.idJagTrustedIssuers] as string) }
+      : {}),
     ...(env[ENV.clientCredentialsScopes] !== undefined
       ? { clientCredentialsScopes: readList(env, ENV.clientCredentialsScopes) }
       : {}),
@@ -217,6 +235,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Run
       // A scope the resource requires must be one the authorization server grants.
       scopes: [...new Set([...options.scopes, ...(options.resourceScopes ?? [])])],
       ...(options.clientCredentialsScopes ? { clientCredentialsScopes: options.clientCredentialsScopes } : {}),
+      ...(options.idJagTrustedIssuers ? { idJagTrustedIssuers: options.idJagTrustedIssuers } : {}),
       lifetimes: options.lifetimes,
       cimdAllowLoopbackHttp: options.cimdAllowLoopbackHttp,
       ...(options.initialAccessToken ? { initialAccessToken: { value: options.initialAccessToken } } : {}),
