@@ -23,9 +23,9 @@ export const AUDIT_EVENTS = [
   'consent.denied',
   /** The person signed in and the client was sent a code: a new grant, with its subject. */
   'code.issued',
-  /** POST /token answered tokens (grant_type authorization_code or refresh_token). */
+  /** POST /token answered tokens (grant_type: authorization_code, refresh_token, client_credentials or jwt-bearer). */
   'token.issued',
-  /** POST /token refused (error: the OAuth error code). */
+  /** POST /token refused (error: the OAuth error code; grant_type: the one asked for, when the server implements it). */
   'token.refused',
   /** POST /revoke ended a grant by one of its refresh tokens (RFC 7009). */
   'token.revoked',

@@ -5,6 +5,7 @@
  * contract lists are written: a token, code, secret or client-chosen text has no field to go in.
  */
 import { AUDIT_KEY, AUDIT_MESSAGE, type AuditRecord } from '../contract/audit-events.js';
+import { type GrantType, isGrantType } from '../contract/capabilities.js';
 import type { GrantReport } from '../domain/token-service.js';
 import { logger } from './powertools.js';
 
@@ -50,6 +51,17 @@ export function refusedClient(request: { body?: unknown }): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const named = (body as Record<string, unknown>).client_id;
   return typeof named === 'string' && named.length <= MAX_NAMED_CLIENT_ID ? named : undefined;
+}
+
+/**
+ * The grant type a refused token request asked for, when it is one this server implements (a
+ * closed list, so no client-chosen text reaches the log); undefined otherwise and elsewhere.
+ */
+export function refusedGrantType(request: { body?: unknown }): GrantType | undefined {
+  const body = request.body;
+  if (typeof body !== 'object' || body === null) return undefined;
+  const named = (body as Record<string, unknown>).grant_type;
+  return typeof named === 'string' && isGrantType(named) ? named : undefined;
 }
 
 /** The token service's report port for one request: tokens issued, or a grant revoked for reuse. */

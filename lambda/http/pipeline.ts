@@ -14,7 +14,7 @@ import type { AuditEventName } from '../contract/audit-events.js';
 import { CORS_RESPONSE_HEADERS } from '../contract/cors.js';
 import { METRIC_DIMENSIONS } from '../contract/metrics.js';
 import { OAuthError } from '../domain/oauth-error.js';
-import { audit, refusedClient } from './audit.js';
+import { audit, refusedClient, refusedGrantType } from './audit.js';
 import { countWithDimension, logger, metrics } from './powertools.js';
 import { oauthErrorResponse } from './responses.js';
 
@@ -77,6 +77,7 @@ function oauthErrors(
         audit(request.event, {
           event: options.refusalAudit,
           client_id: refusedClient(request.event),
+          grant_type: refusedGrantType(request.event),
           error: error.code,
         });
       }

@@ -135,11 +135,11 @@ describe('audit events', () => {
       { event: 'token.issued', client_id: clientId, subject, grant_id: firstGrant, grant_type: 'authorization_code' },
       { event: 'token.issued', client_id: clientId, subject, grant_id: firstGrant, grant_type: 'refresh_token' },
       { event: 'token.revoked', client_id: clientId, grant_id: firstGrant },
-      { event: 'token.refused', client_id: clientId, error: 'invalid_grant' },
+      { event: 'token.refused', client_id: clientId, grant_type: 'authorization_code', error: 'invalid_grant' },
       { event: 'code.issued', client_id: clientId, subject, grant_id: secondGrant },
       { event: 'token.issued', client_id: clientId, subject, grant_id: secondGrant, grant_type: 'authorization_code' },
       { event: 'grant.revoked', client_id: clientId, subject, grant_id: secondGrant, grant_type: 'authorization_code' },
-      { event: 'token.refused', client_id: clientId, error: 'invalid_grant' },
+      { event: 'token.refused', client_id: clientId, grant_type: 'authorization_code', error: 'invalid_grant' },
       { event: 'client.updated', client_id: clientId },
       { event: 'client.deleted', client_id: clientId },
     ]);

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_EVENTS, type AuditRecord } from '../../lambda/contract/audit-events.js';
-import { audit, auditClient, grantAuditor, refusedClient } from '../../lambda/http/audit.js';
+import { audit, auditClient, grantAuditor, refusedClient, refusedGrantType } from '../../lambda/http/audit.js';
 import { logger } from '../../lambda/http/powertools.js';
 
 const request = { requestContext: { requestId: 'req-1' } };
@@ -123,5 +123,22 @@ describe('grantAuditor', () => {
       { event: 'token.issued', ...same },
       { event: 'grant.revoked', ...same },
     ]);
+  });
+});
+
+describe('refusedGrantType', () => {
+  it.each([
+    [{ grant_type: 'client_credentials' }, 'client_credentials', 'a grant this server implements'],
+    [
+      { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer' },
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      'ID-JAG',
+    ],
+    [{ grant_type: 'password' }, undefined, 'one it does not: never client text in the log'],
+    [{ grant_type: 'x'.repeat(5000) }, undefined, 'anything else'],
+    [{}, undefined, 'none (a revocation)'],
+    [undefined, undefined, 'no body'],
+  ])('%j -> %s (%s)', (body, expected, _reason) => {
+    expect(refusedGrantType({ body })).toBe(expected);
   });
 });
