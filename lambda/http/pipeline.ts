@@ -13,7 +13,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { AuditEventName } from '../contract/audit-events.js';
 import { CORS_RESPONSE_HEADERS } from '../contract/cors.js';
 import { METRIC_DIMENSIONS } from '../contract/metrics.js';
-import { OAuthError } from '../domain/oauth-error.js';
+import { OAuthError, UnavailableError } from '../domain/oauth-error.js';
 import { audit, refusedClient, refusedGrantType } from './audit.js';
 import { countWithDimension, logger, metrics } from './powertools.js';
 import { oauthErrorResponse } from './responses.js';
@@ -137,12 +137,27 @@ function boundedBody(rules: BodyRules): middy.MiddlewareObj<APIGatewayProxyEvent
   };
 }
 
+/**
+ * How long before the function timeout a request still running is answered 503
+ * temporarily_unavailable: a backstop behind the SDK's own bounds (sdk-options.ts: a stalled
+ * dependency fails in about 6.5 s of the 10 s), for a machine so loaded that those run late. The
+ * client then retries instead of getting API Gateway's bare 502 for a Lambda timeout.
+ */
+export const ANSWER_BEFORE_TIMEOUT_MS = 1000;
+
+const timeoutEarly = {
+  timeoutEarlyInMillis: ANSWER_BEFORE_TIMEOUT_MS,
+  timeoutEarlyResponse: () => {
+    throw new UnavailableError('The request could not be completed in time; try again.');
+  },
+};
+
 function pipeline<TEvent extends APIGatewayProxyEvent>(
   handler: HttpHandler<TEvent>,
   options: PipelineOptions,
   body?: BodyRules,
 ) {
-  return middy<TEvent, APIGatewayProxyResult>(handler)
+  return middy<TEvent, APIGatewayProxyResult>(handler, timeoutEarly)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(correlationIdFromRequest())
